@@ -1,0 +1,209 @@
+"""The `studio` command. Every subcommand takes --json; errors go to stderr, exit 1.
+
+Each area registers its own subcommands from a small module (`register(sub, common)`),
+imported here; those modules import heavy libraries only inside their handlers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from studio.errors import StudioError
+
+# Areas that add subcommands: module path -> present once that area is built.
+AREA_MODULES = ["studio.training.cli", "studio.pricing.cli", "studio.assistant.cli"]
+
+
+class Output:
+    """Prints a result as JSON (--json) or as human text."""
+
+    def __init__(self, as_json: bool):
+        self.as_json = as_json
+
+    def emit(self, data: Any, text: str | None = None) -> None:
+        if self.as_json:
+            print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
+        elif text is not None:
+            print(text)
+
+    def warn(self, line: str) -> None:
+        print(line, file=sys.stderr)
+
+
+def open_studio(args):
+    import studio
+
+    return studio.open(args.home)
+
+
+# --- core commands ---------------------------------------------------------------------
+
+
+def cmd_init(args, out: Output) -> int:
+    s = open_studio(args)
+    out.emit({"home": str(s.home.resolve()), "db": s.db_url, "schema_version": s.schema_version},
+             f"studio home ready at {s.home.resolve()} (schema v{s.schema_version})")
+    return 0
+
+
+def _creator_dict(c) -> dict:
+    return {"id": c.id, "handle": c.handle, "name": c.name, "level": c.level, "vetted": c.vetted,
+            "plan": c.plan, "plan_cents": c.plan_cents}
+
+
+def cmd_creator_add(args, out: Output) -> int:
+    c = open_studio(args).add_creator(args.handle, args.name, args.level, args.plan)
+    out.emit(_creator_dict(c), f"added creator {c.handle} ({c.level}{', vetted' if c.vetted else ''})")
+    return 0
+
+
+def cmd_creator_list(args, out: Output) -> int:
+    rows = [_creator_dict(c) for c in open_studio(args).creators()]
+    out.emit(rows, "\n".join(f"{r['handle']:<16} {r['level']:<10} {'vetted' if r['vetted'] else '':<7} {r['name']}"
+                             for r in rows) or "no creators yet")
+    return 0
+
+
+def cmd_portfolio_add(args, out: Output) -> int:
+    report = open_studio(args).add_to_portfolio(args.handle, args.paths, args.consent)
+    for r in report.rejected:
+        out.warn(f"rejected {r}")
+    lines = [f"added {a['file']} as {a['item']}" + (f" ({a['note']})" if a.get("note") else "") for a in report.added]
+    lines += [f"duplicate {d['file']} (already item {d['item']})" for d in report.duplicates]
+    lines.append(f"{len(report.added)} added, {len(report.duplicates)} duplicates, {len(report.rejected)} rejected")
+    out.emit(report.as_dict(), "\n".join(lines))
+    return 0 if report.ok else 1
+
+
+def _item_dict(v) -> dict:
+    return {"id": v.id, "kind": v.kind, "source": v.source, "caption": v.caption, "sha256": v.sha256,
+            "consent": v.consent, "consent_id": v.consent_id, "active": v.active, "note": v.note}
+
+
+def cmd_portfolio_list(args, out: Output) -> int:
+    items = open_studio(args).portfolio(args.handle)
+    out.emit([_item_dict(v) for v in items],
+             "\n".join(f"{v.id}  {v.kind:<5} {'active ' if v.active else 'revoked'} {v.consent:<20} {v.source}" for v in items)
+             or "portfolio is empty")
+    return 0
+
+
+def cmd_portfolio_revoke(args, out: Output) -> int:
+    v = open_studio(args).revoke(args.handle, args.item, args.reason)
+    out.emit(_item_dict(v), f"consent for {v.id} revoked: excluded from future training")
+    return 0
+
+
+def cmd_samples_seed(args, out: Output) -> int:
+    from studio import samples
+
+    result = samples.seed(open_studio(args), seed=args.seed, images=args.images)
+    out.emit(result, "\n".join(f"{r['handle']}: {r['added']} items ({r['style']})" for r in result["creators"]))
+    return 0
+
+
+def cmd_rights_verify(args, out: Output) -> int:
+    v = open_studio(args).verify_ledger()
+    if v.ok:
+        out.emit(v.as_dict(), f"ledger intact: {v.events} events")
+        return 0
+    out.emit(v.as_dict())
+    out.warn(f"studio: ledger broken at event {v.broken_seq}" + (f" ({v.broken_id})" if v.broken_id else "") + f": {v.reason}")
+    return 1
+
+
+def cmd_rights_log(args, out: Output) -> int:
+    events = open_studio(args).ledger_events(subject=args.subject, kind=args.kind)
+    out.emit(events, "\n".join(f"{e['seq']:>5} {e['created_at']} {e['kind']:<20} {e['subject']}" for e in events))
+    return 0
+
+
+# --- parser -------------------------------------------------------------------------------
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common.add_argument("--home", type=Path, default=None, help="studio home (default $STUDIO_HOME or ./.studio)")
+
+    parser = argparse.ArgumentParser(prog="studio", description="Personal AI creation models for creative freelancers.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("init", parents=[common], help="create the studio home (database + blob store)")
+    p.set_defaults(func=cmd_init)
+
+    creator = sub.add_parser("creator", help="manage creators").add_subparsers(dest="action", required=True)
+    p = creator.add_parser("add", parents=[common], help="add a creator")
+    p.add_argument("handle")
+    p.add_argument("--name", required=True)
+    p.add_argument("--level", default="new", choices=["new", "level1", "level2", "top_rated", "pro"])
+    p.add_argument("--plan", default="free")
+    p.set_defaults(func=cmd_creator_add)
+    p = creator.add_parser("list", parents=[common], help="list creators")
+    p.set_defaults(func=cmd_creator_list)
+
+    portfolio = sub.add_parser("portfolio", help="a creator's portfolio and consent").add_subparsers(dest="action", required=True)
+    p = portfolio.add_parser("add", parents=[common], help="add files, folders or zip archives")
+    p.add_argument("handle")
+    p.add_argument("paths", nargs="+", type=Path, metavar="PATH")
+    p.add_argument("--consent", default="own", help="'own' or 'client:REF' (the client's consent reference)")
+    p.set_defaults(func=cmd_portfolio_add)
+    p = portfolio.add_parser("list", parents=[common], help="list items with their consent")
+    p.add_argument("handle")
+    p.set_defaults(func=cmd_portfolio_list)
+    p = portfolio.add_parser("revoke", parents=[common], help="withdraw consent for an item")
+    p.add_argument("handle")
+    p.add_argument("item")
+    p.add_argument("--reason", default=None)
+    p.set_defaults(func=cmd_portfolio_revoke)
+
+    samples = sub.add_parser("samples", help="sample creators for demos and tests").add_subparsers(dest="action", required=True)
+    p = samples.add_parser("seed", parents=[common], help="write three sample creators with generated portfolios")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--images", type=int, default=24, help="portfolio images per creator")
+    p.set_defaults(func=cmd_samples_seed)
+
+    rights = sub.add_parser("rights", help="the rights ledger").add_subparsers(dest="action", required=True)
+    p = rights.add_parser("verify", parents=[common], help="check the ledger's hash chain end to end")
+    p.set_defaults(func=cmd_rights_verify)
+    p = rights.add_parser("log", parents=[common], help="list ledger events")
+    p.add_argument("--subject", default=None)
+    p.add_argument("--kind", default=None)
+    p.set_defaults(func=cmd_rights_log)
+
+    import importlib
+
+    for name in AREA_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        module.register(sub, common)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    out = Output(getattr(args, "json", False))
+    try:
+        return args.func(args, out)
+    except StudioError as exc:
+        if out.as_json:
+            print(json.dumps({"error": str(exc)}), file=sys.stderr)
+        else:
+            print(f"studio: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("studio: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

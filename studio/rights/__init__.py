@@ -1,0 +1,1 @@
+"""Rights: the hash-chained ledger, licences, content credentials, reports."""

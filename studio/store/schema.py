@@ -1,0 +1,64 @@
+"""Versioned schema with upgrade steps.
+
+A fresh home gets every table and the latest version. An older home is
+upgraded one version at a time, each step in its own transaction, so a new
+version of the code opens an older home without losing data. To change the
+schema: add the tables/columns to `tables.py`, bump `SCHEMA_VERSION`, and add
+an `_upgrade_to_N` step that makes the same change to an existing database.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection, inspect, select
+
+from studio.errors import StudioError
+from studio.store.tables import TABLES_BY_VERSION, Base, Meta
+
+SCHEMA_VERSION = 2
+
+
+def _create_tables(conn: Connection, version: int) -> None:
+    tables = [Base.metadata.tables[name] for name in TABLES_BY_VERSION[version]]
+    Base.metadata.create_all(conn, tables=tables)
+
+
+def _upgrade_to_2(conn: Connection) -> None:
+    _create_tables(conn, 2)
+
+
+UPGRADES = {2: _upgrade_to_2}
+
+
+def current_version(conn: Connection) -> int | None:
+    if not inspect(conn).has_table("meta"):
+        return None
+    row = conn.execute(select(Meta.value).where(Meta.key == "schema_version")).scalar()
+    return int(row) if row is not None else None
+
+
+def _set_version(conn: Connection, version: int) -> None:
+    table = Meta.__table__
+    if conn.execute(select(Meta.key).where(Meta.key == "schema_version")).first():
+        conn.execute(table.update().where(table.c.key == "schema_version").values(value=str(version)))
+    else:
+        conn.execute(table.insert().values(key="schema_version", value=str(version)))
+
+
+def migrate(engine) -> tuple[int | None, int]:
+    """Bring the database to SCHEMA_VERSION; returns (version found, version now)."""
+    with engine.begin() as conn:
+        found = current_version(conn)
+        if found is None:
+            Base.metadata.create_all(conn)
+            _set_version(conn, SCHEMA_VERSION)
+            return None, SCHEMA_VERSION
+    if found > SCHEMA_VERSION:
+        raise StudioError(
+            f"this studio home has schema version {found}, newer than this code "
+            f"understands ({SCHEMA_VERSION}); upgrade the studio package"
+        )
+    for version in range(found + 1, SCHEMA_VERSION + 1):
+        with engine.begin() as conn:
+            UPGRADES[version](conn)
+            _set_version(conn, version)
+    return found, SCHEMA_VERSION
