@@ -103,7 +103,11 @@ class IntakeReport:
 
 
 def collect(paths: list[Path], policy: Policy = DEFAULT_POLICY) -> tuple[list[Candidate], list[Rejection]]:
-    """Expand files, folders and zip archives into candidates, pairing captions with images."""
+    """Expand files, folders and zip archives into candidates, pairing captions with images.
+
+    Items are named by file name (folder/relative path, archive:member), not by the
+    absolute path, so a portfolio does not leak where it came from on disk.
+    """
     candidates: list[Candidate] = []
     rejections: list[Rejection] = []
     for path in map(Path, paths):
@@ -111,11 +115,11 @@ def collect(paths: list[Path], policy: Policy = DEFAULT_POLICY) -> tuple[list[Ca
             rejections.append(Rejection(str(path), "no such file or folder"))
         elif path.is_dir():
             files = {p.relative_to(path).as_posix(): p for p in sorted(path.rglob("*")) if p.is_file()}
-            _pair(str(path), {k: v.read_bytes for k, v in files.items()}, candidates, rejections, policy)
+            _pair(path.name, {k: v.read_bytes for k, v in files.items()}, candidates, rejections, policy)
         elif path.suffix.lower() in ARCHIVE_SUFFIXES:
             _collect_archive(path, candidates, rejections, policy)
         else:
-            candidates.append(Candidate(str(path), path.read_bytes(), _sidecar_caption(path)))
+            candidates.append(Candidate(path.name, path.read_bytes(), _sidecar_caption(path)))
     return candidates, rejections
 
 
@@ -131,16 +135,16 @@ def _collect_archive(path: Path, candidates, rejections, policy: Policy) -> None
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
-        rejections.append(Rejection(str(path), f"not a readable zip archive ({exc})"))
+        rejections.append(Rejection(path.name, f"not a readable zip archive ({exc})"))
         return
     with archive:
         members = [m for m in archive.infolist() if not m.is_dir()]
         if len(members) > policy.max_archive_members:
-            rejections.append(Rejection(str(path), f"archive holds {len(members)} files, over the limit of {policy.max_archive_members}"))
+            rejections.append(Rejection(path.name, f"archive holds {len(members)} files, over the limit of {policy.max_archive_members}"))
             return
         readers = {}
         for m in members:
-            name = f"{path}:{m.filename}"
+            name = f"{path.name}:{m.filename}"
             pure = PurePosixPath(m.filename.replace("\\", "/"))
             if pure.is_absolute() or ".." in pure.parts:
                 rejections.append(Rejection(name, "archive path escapes the archive (absolute or '..'); not extracted"))
@@ -149,13 +153,13 @@ def _collect_archive(path: Path, candidates, rejections, policy: Policy) -> None
                 rejections.append(Rejection(name, f"archive member is {m.file_size} bytes uncompressed, too large"))
                 continue
             readers[pure.as_posix()] = (lambda m=m: archive.read(m))
-        _pair(str(path) + ":", readers, candidates, rejections, policy)
+        _pair(path.name + ":", readers, candidates, rejections, policy)
 
 
 def _pair(prefix: str, files: dict, candidates, rejections, policy: Policy) -> None:
     """Turn one folder's files into candidates: images take same-name .txt or metadata.jsonl captions."""
     def label(rel: str) -> str:
-        return prefix + rel if prefix.endswith(":") else str(Path(prefix) / rel)
+        return prefix + rel if prefix.endswith(":") else f"{prefix}/{rel}"
 
     captions: dict[str, str] = {}
     for rel in [r for r in files if PurePosixPath(r).name == "metadata.jsonl"]:

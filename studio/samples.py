@@ -1,0 +1,80 @@
+"""Deterministic sample creators with procedurally generated portfolios.
+
+Three creators draw the same world of shapes (`studio.models.world`) in three
+clearly different styles, so demos and tests need no outside data and a
+fine-tuned model has a style to learn. The same seed gives the same files.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+
+from studio.store.tables import Creator
+
+
+@dataclass(frozen=True)
+class SampleCreator:
+    handle: str
+    name: str
+    level: str
+    style: str  # a key of studio.models.world.STYLES
+    trigger: str  # the style token used in captions
+    bio: str
+
+
+SAMPLE_CREATORS = (
+    SampleCreator("mira", "Mira Okafor", "top_rated", "flat-pastel", "mirastyle",
+                  "Soft, flat pastel illustration for children's books and packaging."),
+    SampleCreator("oskar", "Oskar Lind", "level2", "ink", "oskarink",
+                  "Bold ink outlines: posters, logos and comics."),
+    SampleCreator("juno", "Juno Reyes", "pro", "textured", "junograin",
+                  "Grainy, risograph-like textured prints."),
+)
+
+
+def write_portfolio(folder: Path, creator: SampleCreator, seed: int = 0, images: int = 24) -> list[Path]:
+    """Render `images` PNGs with same-name .txt captions (kohya layout) into `folder`."""
+    from studio.models.world import STYLES, render
+
+    folder.mkdir(parents=True, exist_ok=True)
+    style = STYLES[creator.style]
+    paths = []
+    for i in range(images):
+        # Seeds are disjoint per creator, so no two creators share an image.
+        img, caption, _ = render(seed * 1_000_003 + hash_handle(creator.handle) * 10_007 + i, style)
+        path = folder / f"{creator.handle}-{i:03d}.png"
+        img.save(path)
+        path.with_suffix(".txt").write_text(f"{caption}, {creator.trigger}\n")
+        paths.append(path)
+    return paths
+
+
+def hash_handle(handle: str) -> int:
+    """A small stable number per handle (Python's hash() is salted per process)."""
+    return sum((i + 1) * ord(ch) for i, ch in enumerate(handle)) % 9973
+
+
+def seed(st, seed: int = 0, images: int = 24) -> dict:
+    """Add the three sample creators and their portfolios; running it again adds nothing new.
+
+    The last image of each portfolio is recorded as a commission with a client's consent,
+    so the consent column shows both kinds.
+    """
+    out = []
+    for creator in SAMPLE_CREATORS:
+        with st.transaction() as s:
+            exists = s.scalar(select(Creator).where(Creator.handle == creator.handle)) is not None
+        if not exists:
+            st.add_creator(creator.handle, creator.name, creator.level, plan="creator")
+        with tempfile.TemporaryDirectory() as tmp:
+            paths = write_portfolio(Path(tmp), creator, seed, images)
+            own = st.add_to_portfolio(creator.handle, paths[:-1], consent="own")
+            commissioned = st.add_to_portfolio(creator.handle, paths[-1:], consent=f"client:{creator.handle}-commission-001")
+        out.append({"handle": creator.handle, "style": creator.style, "trigger": creator.trigger,
+                    "added": len(own.added) + len(commissioned.added),
+                    "duplicates": len(own.duplicates) + len(commissioned.duplicates)})
+    return {"seed": seed, "creators": out}
