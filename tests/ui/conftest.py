@@ -13,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
@@ -85,6 +86,8 @@ def serve_voila(notebook: str, home: Path, log: Path, env: dict | None = None):
             try:
                 urllib.request.urlopen(url + "api/status", timeout=2)
                 break
+            except urllib.error.HTTPError:
+                break  # any HTTP answer means the server is up
             except OSError:
                 if time.monotonic() > deadline:
                     raise RuntimeError(f"voila did not start within 60 s:\n{log.read_text()[-3000:]}")
