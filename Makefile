@@ -22,9 +22,7 @@ $(STAMP): pyproject.toml
 
 demo: install
 	$(VENV)/bin/studio samples seed
-	@echo "Serving the creator dashboard on http://localhost:$(PORT)  (Ctrl-C stops it)"
-	$(VENV)/bin/voila notebooks/dashboards/creator.ipynb --port=$(PORT) --no-browser \
-		--Voila.ip=127.0.0.1 --show_tracebacks=True
+	$(VENV)/bin/studio serve creator --port=$(PORT)
 
 # Unit tests, the notebooks under nbval, and the browser tests, each on a fresh home.
 test: install

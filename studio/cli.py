@@ -122,6 +122,37 @@ def cmd_rights_log(args, out: Output) -> int:
     return 0
 
 
+def cmd_serve(args, out: Output) -> int:
+    """Serve a dashboard with Voila; Ctrl-C stops it and its kernels cleanly."""
+    import os
+    import signal
+    import subprocess
+
+    notebook = Path(args.dashboard)
+    if not notebook.suffix:
+        notebook = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards" / f"{args.dashboard}.ipynb"
+    if not notebook.is_file():
+        raise StudioError(f"no dashboard {args.dashboard!r} (looked for {notebook})")
+    env = dict(os.environ)
+    if args.home is not None:
+        env["STUDIO_HOME"] = str(args.home.resolve())
+    env.setdefault("STUDIO_HOME", str(Path(".studio").resolve()))
+    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--no-browser", f"--Voila.ip={args.ip}"]
+    # Voila ignores SIGINT but stops (with its kernels) on SIGTERM, so Ctrl-C is turned into that.
+    proc = subprocess.Popen(cmd, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
+    out.warn(f"Serving {notebook.name} on http://localhost:{args.port}  (Ctrl-C stops it)")
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:
+        proc.terminate()
+        try:
+            proc.wait(15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        out.warn("stopped")
+        return 0
+
+
 # --- parser -------------------------------------------------------------------------------
 
 
@@ -174,6 +205,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--subject", default=None)
     p.add_argument("--kind", default=None)
     p.set_defaults(func=cmd_rights_log)
+
+    p = sub.add_parser("serve", parents=[common], help="serve a dashboard (creator, pricing-lab, ...) with Voila")
+    p.add_argument("dashboard", nargs="?", default="creator", help="a dashboard name or a notebook path")
+    p.add_argument("--port", type=int, default=8866)
+    p.add_argument("--ip", default="127.0.0.1")
+    p.set_defaults(func=cmd_serve)
 
     import importlib
 
