@@ -268,8 +268,3 @@ class Studio:
                  "payload": json.loads(e.payload), "hash": e.hash}
                 for e in ledger.events(s, subject, kind)
             ]
-
-
-def open(home: Path | str | None = None, db_url: str | None = None, policy: Policy = DEFAULT_POLICY) -> Studio:  # noqa: A001
-    """Open (and on first use initialise) the studio home: `STUDIO_HOME` or ./.studio by default."""
-    return Studio(home, db_url, policy)

@@ -1,0 +1,23 @@
+"""The pricing lab: a market simulator, price experiments and Bayesian demand estimation.
+
+    from studio import pricing
+    market = pricing.Market(pricing.bimodal())
+    result = pricing.run(market, pricing.Thompson(), prices=[0.25, 0.5, 1, 1.5, 2], sessions=20_000, seed=1)
+    est = pricing.estimate(market.log(5_000, [0.25, 0.5, 1, 1.5, 2], seed=2))
+
+Prices here are dollars as floats (this is analysis); the studio's store keeps
+integer cents. Imported on demand only: `import studio` does not load numpy,
+scipy or pandas through this package.
+"""
+
+from studio.pricing.demand import (ConstantElasticity, Demand, Empirical, Linear, Logit, LogNormal, Mixture, bimodal,
+                                   parse_demand, read_valuations)
+from studio.pricing import interference, stats
+from studio.pricing.estimate import DemandEstimate, estimate, read_log
+from studio.pricing.market import Market, Sessions
+from studio.pricing.policies import ABSplit, Fixed, Policy, RunResult, Thompson, UCB, check_prices, make_policy, run
+
+__all__ = ["ConstantElasticity", "Demand", "Empirical", "Linear", "Logit", "LogNormal", "Mixture", "bimodal",
+           "parse_demand", "read_valuations", "Market", "Sessions", "ABSplit", "Fixed", "Policy", "RunResult",
+           "Thompson", "UCB", "check_prices", "make_policy", "run", "DemandEstimate", "estimate", "read_log", "stats",
+           "interference"]
