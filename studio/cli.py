@@ -218,8 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+            if not (name == exc.name or name.startswith(f"{exc.name}.")):
+                raise  # the area exists but something it needs is missing: a real error
             continue
         module.register(sub, common)
     return parser
