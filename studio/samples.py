@@ -59,7 +59,7 @@ def hash_handle(handle: str) -> int:
 
 
 def seed(st, seed: int = 0, images: int = 24) -> dict:
-    """Add the three sample creators and their portfolios; running it again adds nothing new.
+    """Add the three sample creators, their portfolios and assistants; running it again adds nothing new.
 
     The last image of each portfolio is recorded as a commission with a client's consent,
     so the consent column shows both kinds.
@@ -77,4 +77,9 @@ def seed(st, seed: int = 0, images: int = 24) -> dict:
         out.append({"handle": creator.handle, "style": creator.style, "trigger": creator.trigger,
                     "added": len(own.added) + len(commissioned.added),
                     "duplicates": len(own.duplicates) + len(commissioned.duplicates)})
+    # Each sample creator's assistant knowledge (gigs, Q&A, handoff topics). Past chats are
+    # left out here: importing them loads the embedding model; see studio.assistant.seed_samples.
+    from studio.assistant import seed_samples
+
+    seed_samples(st, chats=False)
     return {"seed": seed, "creators": out}

@@ -237,6 +237,7 @@ class AssistantProfile(Base):
     creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id"), primary_key=True)
     knowledge: Mapped[dict[str, Any]] = mapped_column(default=dict)
     approve_before_send: Mapped[bool] = mapped_column(Boolean, default=False)
+    min_confidence: Mapped[float | None]  # below it a message is handed off; None: the encoder's default
     updated_at: Mapped[datetime] = _created()
 
 
@@ -264,6 +265,7 @@ class AssistantQA(Base):
     status: Mapped[str] = mapped_column(String(16), default="proposed")  # proposed|approved|rejected
     origin: Mapped[str] = mapped_column(String(16), default="setup")  # setup|chats|insights
     support: Mapped[int] = mapped_column(Integer, default=1)  # how many client questions back it
+    variants: Mapped[list[Any]] = mapped_column(default=list)  # other client phrasings of the question
     created_at: Mapped[datetime] = _created()
 
 
@@ -282,6 +284,8 @@ class AssistantMessage(Base):
     source: Mapped[str | None] = mapped_column(String(200))
     confidence: Mapped[float] = mapped_column(default=0.0)
     summary: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)  # why it was handed off or queued
+    led_to_order: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = _created()
 
 
