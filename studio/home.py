@@ -268,3 +268,90 @@ class Studio:
                  "payload": json.loads(e.payload), "hash": e.hash}
                 for e in ledger.events(s, subject, kind)
             ]
+
+    # --- creation models ----------------------------------------------------------------------
+    # Thin calls into studio.training, studio.generation and studio.marketplace (issue 3).
+
+    def train(self, handle: str, *, on_event=None, cancel=None, resume: bool = False, **options):
+        """Train the creator's next model version on their consented images; returns the version
+        (a `marketplace.VersionView`), or None if `cancel` stopped it (resume with resume=True).
+
+        `options` are `studio.training.TrainConfig` fields: steps, rank, lr, batch_size, trigger, base...
+        A sample creator's trigger word is used when none is given.
+        """
+        from studio import marketplace
+        from studio.samples import SAMPLE_CREATORS
+        from studio.training import TrainConfig, data, default_base, lora
+
+        self.require_vetted(handle)
+        options.setdefault("base", default_base())
+        if options.get("trigger") is None:
+            options["trigger"] = next((c.trigger for c in SAMPLE_CREATORS if c.handle == handle), None)
+        options.setdefault("name", f"{handle}-style")
+        config = TrainConfig(**options)
+        examples = data.from_studio(self, handle, config.trigger)
+        out = (marketplace.unfinished_run(self, handle) if resume else None) or marketplace.next_version_dir(self, handle)
+        result = lora.train(config, examples, out, on_event=on_event, cancel=cancel, resume=resume, creator=handle)
+        if result["status"] != "done" or not result["main"]:  # under `accelerate launch`, one process records
+            return None
+        return marketplace.record_version(self, handle, out, result["manifest"])
+
+    def models(self, handle: str) -> list:
+        """The creator's model versions, oldest first."""
+        from studio import marketplace
+
+        return marketplace.versions(self, handle)
+
+    def model_version(self, handle: str, version_id: str | None = None):
+        """A version by id (or number), else the newest."""
+        from studio import marketplace
+
+        return marketplace.version(self, handle, version_id)
+
+    def quality_gate(self, handle: str, version_id: str | None = None, **kw) -> dict:
+        """Score a version's outputs against the base's (style distance to the portfolio); stored on it."""
+        from studio import marketplace
+
+        return marketplace.quality_gate(self, handle, version_id, **kw)
+
+    def publish(self, handle: str, version_id: str | None = None, price_cents: int | None = None):
+        from studio import marketplace
+
+        return marketplace.publish(self, handle, version_id, price_cents)
+
+    def set_price(self, handle: str, cents: int) -> int:
+        from studio import marketplace
+
+        return marketplace.set_price(self, handle, cents)
+
+    def price(self, handle: str) -> int | None:
+        """The model's current price in cents (None if never priced)."""
+        from studio import marketplace
+
+        found = marketplace.versions(self, handle)
+        return marketplace.current_price(self, found[0].model_id) if found else None
+
+    def disable_model(self, handle: str, reason: str | None = None) -> dict:
+        from studio import marketplace
+
+        return marketplace.disable(self, handle, reason)
+
+    def generate(self, handle: str, prompt: str, n: int = 1, seed: int | None = None, buyer: str | None = None,
+                 version_id: str | None = None) -> list:
+        """Generate and record `n` images (seeds seed..seed+n-1); buyers get watermarked previews."""
+        from studio import generation
+
+        return generation.generate(self, handle, prompt, n, seed, buyer, version_id)
+
+    def generations(self, handle: str | None = None, buyer: str | None = None) -> list:
+        from studio import generation
+
+        return generation.generations(self, handle, buyer)
+
+    def image(self, generation_id: str, preview: bool = True) -> bytes:
+        """A generation's PNG: the watermarked preview, or the clean full image."""
+        found = [g for g in self.generations() if g.id == generation_id]
+        if not found:
+            raise StudioError(f"no generation {generation_id!r}")
+        g = found[0]
+        return self.blobs.get(g.preview_sha256 if preview and g.preview_sha256 else g.sha256)

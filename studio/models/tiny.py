@@ -20,17 +20,17 @@ VAE_CONFIG = dict(
     out_channels=3,
     down_block_types=("DownEncoderBlock2D",) * 3,
     up_block_types=("UpDecoderBlock2D",) * 3,
-    block_out_channels=(32, 64, 64),
+    block_out_channels=(16, 32, 64),
     layers_per_block=1,
     latent_channels=4,
-    norm_num_groups=16,
+    norm_num_groups=8,
     sample_size=64,
     mid_block_add_attention=False,
 )
 
 TEXT_CONFIG = dict(
     hidden_size=128,
-    intermediate_size=512,
+    intermediate_size=256,
     num_hidden_layers=2,
     num_attention_heads=4,
     max_position_embeddings=77,
@@ -42,14 +42,17 @@ UNET_CONFIG = dict(
     sample_size=16,
     in_channels=4,
     out_channels=4,
-    down_block_types=("CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
-    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"),
+    # cross-attention at 8x8 and 4x4 (and in the mid block); plain ResNets at 16x16,
+    # where self-attention over 256 positions would triple the cost of a step on a CPU
+    down_block_types=("DownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D"),
+    up_block_types=("CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "UpBlock2D"),
     mid_block_type="UNetMidBlock2DCrossAttn",
-    block_out_channels=(64, 128, 128),
+    block_out_channels=(32, 64, 96),
     layers_per_block=1,
     cross_attention_dim=128,
     attention_head_dim=4,  # diffusers' name for the number of heads
     norm_num_groups=16,
+    # the pooled caption embedding is added to the time embedding: every ResNet sees the colours
     addition_embed_type="text",
     addition_embed_type_num_heads=4,
 )
@@ -65,7 +68,9 @@ SCHEDULER_CONFIG = dict(
     steps_offset=1,
 )
 
-DEFAULT_INFERENCE = dict(num_inference_steps=15, guidance_scale=5.0, scheduler="DPMSolverMultistepScheduler",
+# chosen on prompt seed 1 (n=96) among 15/20 steps x guidance 4/6/8 with the step-2500 checkpoint;
+# 20 steps scored the same as 15, so 15 keeps previews fast. Reported figures use prompt seed 0.
+DEFAULT_INFERENCE = dict(num_inference_steps=15, guidance_scale=8.0, scheduler="DPMSolverMultistepScheduler",
                          height=64, width=64)
 
 

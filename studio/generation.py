@@ -1,0 +1,291 @@
+"""Generating images: previews for buyers, deliverables kept for purchase, the memorisation guard.
+
+- One loaded pipeline per model, reused across requests (:func:`pipeline`, a small LRU cache).
+- One image per seed, generated on its own: the same prompt and seed always give the same
+  image, whether it comes from ``studio generate`` or a plain diffusers pipeline.
+- A buyer sees a downscaled, visibly watermarked preview; the clean full image goes to the
+  blob store for a later purchase.
+- Every output is compared with the model's training images by perceptual hash; an
+  output too close to one is flagged (``Generation.flagged``) and not offered for sale.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import warnings
+from collections import OrderedDict
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from studio.errors import StudioError
+
+MAX_PIPELINES = 3
+MEMORISED_BITS = 6  # perceptual-hash distance (of 64 bits) at or under which an output counts as a copy
+PREVIEW_SCALE = 0.5
+PREVIEW_MIN_SIDE = 48
+
+_PIPES: OrderedDict = OrderedDict()
+_LOCK = threading.RLock()
+LOADS = {"count": 0}  # how many pipelines were loaded from disk (tests and bench read it)
+
+
+# --- pipelines ---------------------------------------------------------------------------------
+
+
+def base_of(manifest: dict) -> str:
+    """The base a trained model folder runs on: a built-in name, else the recorded path."""
+    from studio.models import BUILTIN
+
+    name = manifest["base"]["name"]
+    return name if name in BUILTIN else manifest["base"]["path"]
+
+
+def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None, device: str = "cpu"):
+    """A ready pipeline for a trained model folder (its base + adapter), or a base alone. Cached."""
+    from studio.training import base_sha256, default_base, export, quiet_libraries, resolve_base
+
+    quiet_libraries()
+    model_dir = Path(model_dir).resolve() if model_dir is not None else None
+    manifest = export.read_manifest(model_dir) if model_dir is not None else None
+    base = base or (base_of(manifest) if manifest else default_base())
+    base_dir = resolve_base(base)
+    key = (str(base_dir.resolve()), str(model_dir), device)
+    with _LOCK:
+        if key in _PIPES:
+            _PIPES.move_to_end(key)
+            return _PIPES[key]
+        if manifest is not None and manifest["base"]["sha256"] != base_sha256(base_dir):
+            raise StudioError(f"model {model_dir.name} was trained on a different version of base {base!r} "
+                              f"(sha256 {manifest['base']['sha256'][:12]}...); retrain it on the current base")
+        from studio.models import load_base
+        from studio.training import cpu_threads
+
+        if device == "cpu":
+            cpu_threads()
+        with warnings.catch_warnings():  # diffusers' torch_dtype deprecation notice, from load_base
+            warnings.simplefilter("ignore", FutureWarning)
+            pipe = load_base(base_dir, device=device)
+        if model_dir is not None:
+            pipe.load_lora_weights(str(model_dir))
+        pipe.studio_path = base_dir
+        LOADS["count"] += 1
+        _PIPES[key] = pipe
+        while len(_PIPES) > MAX_PIPELINES:
+            _PIPES.popitem(last=False)
+        return pipe
+
+
+def forget_pipelines() -> None:
+    with _LOCK:
+        _PIPES.clear()
+
+
+def check_prompt(pipe, prompt: str) -> str:
+    prompt = (prompt or "").strip()
+    if not prompt:
+        raise StudioError("a prompt is needed")
+    n = len(pipe.tokenizer(prompt).input_ids)
+    limit = pipe.tokenizer.model_max_length
+    if n > limit:
+        raise StudioError(f"prompt is {n} tokens, over the model's limit of {limit}; shorten it")
+    return prompt
+
+
+def render(pipe, prompt: str, seed: int, **overrides):
+    """One image for one prompt and seed, with the model's default inference settings."""
+    import torch
+
+    from studio.models import load_defaults
+
+    settings = {k: v for k, v in load_defaults(pipe).items() if k in
+                ("num_inference_steps", "guidance_scale", "height", "width")}
+    settings.update({k: v for k, v in overrides.items() if v is not None})
+    with _LOCK, torch.no_grad():  # one pipeline is not safe to call from two threads at once
+        return pipe(check_prompt(pipe, prompt), generator=torch.Generator().manual_seed(int(seed)),
+                    **settings).images[0]
+
+
+def render_many(pipe, prompt: str, seeds: list[int], **overrides) -> list:
+    return [render(pipe, prompt, s, **overrides) for s in seeds]
+
+
+# --- previews and perceptual hashes ------------------------------------------------------------
+
+
+def png_bytes(img) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def watermark(img):
+    """A downscaled copy with diagonal bands and (when there is room) the word PREVIEW."""
+    from PIL import Image, ImageDraw
+
+    w, h = img.size
+    side = max(PREVIEW_MIN_SIDE, int(round(max(w, h) * PREVIEW_SCALE)))
+    scale = min(1.0, side / max(w, h))
+    small = img.convert("RGB").resize((max(1, round(w * scale)), max(1, round(h * scale))), Image.LANCZOS)
+    sw, sh = small.size
+    overlay = Image.new("RGBA", small.size, (0, 0, 0, 0))
+    draw = ImageDraw.Draw(overlay)
+    step = max(8, sw // 6)
+    band = max(2, step // 4)
+    for x in range(-sh, sw + sh, step):
+        draw.line([(x, sh), (x + sh, 0)], fill=(255, 255, 255, 140), width=band)
+        draw.line([(x + band, sh), (x + band + sh, 0)], fill=(0, 0, 0, 90), width=max(1, band // 2))
+    if sw >= 96:
+        draw.text((sw // 2, sh // 2), "PREVIEW", fill=(255, 255, 255, 220), anchor="mm",
+                  stroke_width=2, stroke_fill=(0, 0, 0, 200))
+    return Image.alpha_composite(small.convert("RGBA"), overlay).convert("RGB")
+
+
+def phash(img) -> str:
+    """64-bit DCT perceptual hash (hex): low frequencies of a 32x32 grey image vs their median."""
+    import numpy as np
+    from PIL import Image
+
+    g = np.asarray(img.convert("L").resize((32, 32), Image.LANCZOS), dtype=np.float64)
+    n = 32
+    k = np.arange(n)
+    dct = np.cos(np.pi * (2 * k[None, :] + 1) * k[:, None] / (2 * n))  # DCT-II basis (unnormalised)
+    low = (dct @ g @ dct.T)[:8, :8].flatten()
+    bits = low > np.median(low[1:])
+    return f"{int(''.join('1' if b else '0' for b in bits), 2):016x}"
+
+
+def hamming(a: str, b: str) -> int:
+    return bin(int(a, 16) ^ int(b, 16)).count("1")
+
+
+def nearest(hash_: str, references: dict[str, str]) -> tuple[str | None, int]:
+    """The reference (id -> phash) closest to ``hash_`` and its distance in bits."""
+    best, dist = None, 65
+    for ref_id, ref_hash in references.items():
+        d = hamming(hash_, ref_hash)
+        if d < dist:
+            best, dist = ref_id, d
+    return best, dist
+
+
+def memorisation_flag(img_hash: str, references: dict[str, str], max_bits: int | None = None) -> str | None:
+    """Why an output may not be sold (it copies a training item), or None."""
+    ref, dist = nearest(img_hash, references)
+    if ref is not None and dist <= (MEMORISED_BITS if max_bits is None else max_bits):
+        return f"too close to training item {ref} (perceptual-hash distance {dist} of 64 bits)"
+    return None
+
+
+# --- recorded generations (a studio home) ------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GenerationView:
+    id: str
+    model_version_id: str | None
+    prompt: str
+    seed: int
+    buyer: str | None
+    sha256: str  # the clean full image
+    preview_sha256: str | None
+    phash: str | None
+    flagged: str | None
+    price_cents: int | None
+    status: str
+    created_at: datetime
+
+    @property
+    def offered(self) -> bool:
+        """May a buyer purchase it? Not if it copies a training item or is hidden."""
+        return self.flagged is None and self.status == "draft"
+
+
+def view(g) -> GenerationView:
+    return GenerationView(g.id, g.model_version_id, g.prompt, g.seed, g.buyer, g.blob_sha256, g.preview_sha256,
+                          g.phash, g.flagged, g.price_cents, g.status, g.created_at)
+
+
+_REFERENCE_HASHES: dict[str, dict[str, str]] = {}
+
+
+def reference_hashes(st, version) -> dict[str, str]:
+    """Perceptual hashes of the images a model version learnt from (item id -> phash)."""
+    from PIL import Image
+
+    if version.id not in _REFERENCE_HASHES:
+        refs = {}
+        for item in version.manifest.get("items", []):
+            if item.get("role") == "train" and item["sha256"] in st.blobs:
+                img = Image.open(io.BytesIO(st.blobs.get(item["sha256"])))
+                refs[item.get("item_id") or item["sha256"][:12]] = phash(img)
+        _REFERENCE_HASHES[version.id] = refs
+    return _REFERENCE_HASHES[version.id]
+
+
+def generate(st, handle: str, prompt: str, n: int = 1, seed: int | None = None, buyer: str | None = None,
+             version_id: str | None = None, device: str = "cpu") -> list[GenerationView]:
+    """Generate ``n`` images (seeds ``seed .. seed+n-1``) from the creator's model and record each.
+
+    A buyer may only use a published model; the creator may preview any trained version.
+    A disabled model generates nothing.
+    """
+    import secrets
+
+    from studio import marketplace
+    from studio.rights import ledger
+    from studio.store.tables import Blob, Generation
+
+    if not 1 <= int(n) <= 64:
+        raise StudioError(f"-n must be between 1 and 64, not {n}")
+    if buyer is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", buyer):
+        raise StudioError(f"--buyer must be an email address, not {buyer!r}")
+    version, model = marketplace.version_for_generation(st, handle, version_id, buyer)
+    pipe = pipeline(st.home / version.path, device=device)
+    prompt = check_prompt(pipe, prompt)
+    seed = secrets.randbelow(2**31) if seed is None else int(seed)
+    refs = reference_hashes(st, version)
+    price = marketplace.current_price(st, model.id) if buyer else None
+    out = []
+    for s in range(seed, seed + int(n)):
+        img = render(pipe, prompt, s)
+        clean, preview = png_bytes(img), png_bytes(watermark(img))
+        h = phash(img)
+        flag = memorisation_flag(h, refs)
+        clean_sha, preview_sha = st.blobs.put(clean), st.blobs.put(preview)
+        with st.transaction() as session:
+            for sha, size in ((clean_sha, len(clean)), (preview_sha, len(preview))):
+                if session.get(Blob, sha) is None:
+                    session.add(Blob(sha256=sha, size=size, media_type="image/png"))
+            session.flush()
+            row = Generation(model_version_id=version.id, creator_id=model.creator_id, prompt=prompt, seed=s,
+                             buyer=buyer, blob_sha256=clean_sha, preview_sha256=preview_sha, phash=h, flagged=flag,
+                             price_cents=None if flag else price, status="draft")
+            session.add(row)
+            session.flush()
+            ledger.append(session, "generation.created", row.id, {
+                "creator": handle, "model": model.id, "version": version.id, "prompt": prompt, "seed": s,
+                "buyer": buyer, "sha256": clean_sha, "preview_sha256": preview_sha, "phash": h, "flagged": flag})
+            out.append(view(row))
+    st._notify("generation.created", {"handle": handle, "ids": [g.id for g in out]})
+    return out
+
+
+def generations(st, handle: str | None = None, buyer: str | None = None) -> list[GenerationView]:
+    from sqlalchemy import select
+
+    from studio.store.tables import Creator, Generation
+
+    with st.transaction() as s:
+        q = select(Generation).order_by(Generation.created_at, Generation.id)
+        if handle:
+            q = q.join(Creator, Creator.id == Generation.creator_id).where(Creator.handle == handle)
+        if buyer:
+            q = q.where(Generation.buyer == buyer)
+        return [view(g) for g in s.scalars(q)]
+
+
+def slug(prompt: str, limit: int = 40) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", prompt.lower()).strip("-")[:limit].strip("-") or "image"

@@ -1,0 +1,60 @@
+"""Shared fixtures for the training, generation and marketplace tests (imported by those modules).
+
+Everything runs on a tiny *randomly initialised* base built from config (never the shipped
+weights), trained for a handful of steps: the tests check behaviour, not image quality.
+"""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+import studio
+from studio import samples
+
+STEPS = 8
+FAST = dict(steps=STEPS, batch_size=2, rank=4, checkpoint_every=0, sample_every=0, threads=1)
+
+
+@pytest.fixture(scope="session")
+def random_base(tmp_path_factory):
+    from studio.training.tiny_random import make_random_base
+
+    return make_random_base(tmp_path_factory.mktemp("bases") / "tiny-random")
+
+
+@pytest.fixture(scope="session")
+def portfolio_dir(tmp_path_factory):
+    """A kohya-layout folder: 6 PNGs with same-name .txt captions (Mira's pastel style)."""
+    folder = tmp_path_factory.mktemp("portfolio") / "mira"
+    samples.write_portfolio(folder, samples.SAMPLE_CREATORS[0], seed=0, images=6)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def trained_home(tmp_path_factory, random_base, portfolio_dir):
+    """A studio home with vetted 'ada' (6 images) and one trained model version. Copy before changing."""
+    home = tmp_path_factory.mktemp("trained") / "home"
+    st = studio.open(home)
+    st.add_creator("ada", "Ada Lovelace", level="level2")
+    st.add_to_portfolio("ada", [portfolio_dir])
+    st.train("ada", base=str(random_base), trigger="adastyle", **FAST)
+    st.close()
+    return home
+
+
+@pytest.fixture
+def trained(trained_home, tmp_path):
+    """A fresh copy of the trained home, open."""
+    home = tmp_path / "home"
+    shutil.copytree(trained_home, home)
+    st = studio.open(home)
+    yield st
+    st.close()
+
+
+def test_fixture_home_has_one_trained_version(trained):
+    (v,) = trained.models("ada")
+    assert v.number == 1 and v.status == "trained" and v.model_status == "draft"
+    assert (v.path / "pytorch_lora_weights.safetensors").is_file()
