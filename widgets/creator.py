@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import importlib
 
 import ipywidgets as w
@@ -34,5 +35,14 @@ class CreatorDashboard(w.Tab):
         self.st = st or studio.open()
         self.add_class("studio-creator-dashboard")
         panels = available_panels() or [("Portfolio & consent", PortfolioPanel)]
-        self.children = [cls(self.st, handle) for _title, cls in panels]
+        self.children = [self._build(cls, handle) for _title, cls in panels]
         self.titles = tuple(title for title, _cls in panels)
+
+    def _build(self, cls: type, handle: str | None) -> w.Widget:
+        try:
+            return cls(self.st, handle)
+        except Exception as exc:  # one panel failing must not take the other tabs down with it
+            box = w.HTML(f"<div style='color:#b00020'>This panel could not open: "
+                         f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>")
+            box.add_class("studio-error")
+            return box

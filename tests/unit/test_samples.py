@@ -34,3 +34,4 @@ def test_the_three_styles_are_clearly_different(tmp_path):
     assert stats["mira"][0] < stats["oskar"][0] and stats["mira"][0] < stats["juno"][0]  # pastel: least saturated
     assert stats["juno"][1] > 2 * stats["mira"][1]  # textured: grainy
     assert stats["oskar"][2] > stats["mira"][2]  # ink: dark outlines
+
