@@ -205,13 +205,17 @@ class Studio:
         """Items the creator's model may learn from: active consent only."""
         return [v for v in self.portfolio(handle, include_revoked=False)]
 
+    def _own_item(self, s: Session, handle: str, item_id: str) -> PortfolioItem:
+        creator = self._creator(s, handle)
+        item = s.get(PortfolioItem, item_id)
+        if item is None or item.creator_id != creator.id:
+            raise StudioError(f"{handle!r} has no portfolio item {item_id!r}")
+        return item
+
     def revoke(self, handle: str, item_id: str, reason: str | None = None) -> ItemView:
         """Withdraw consent for an item: it is excluded from all future training."""
         with self.transaction() as s:
-            creator = self._creator(s, handle)
-            item = s.get(PortfolioItem, item_id)
-            if item is None or item.creator_id != creator.id:
-                raise StudioError(f"{handle!r} has no portfolio item {item_id!r}")
+            item = self._own_item(s, handle, item_id)
             record = s.get(ConsentRecord, item.consent_id)
             if record.revoked_at is not None:
                 raise StudioError(f"consent for {item_id} was already revoked on {record.revoked_at:%Y-%m-%d}")
@@ -226,14 +230,11 @@ class Studio:
         """Record a new consent basis for an item (e.g. the client's reference arrived)."""
         consent = consent if isinstance(consent, Consent) else Consent.parse(consent)
         with self.transaction() as s:
-            creator = self._creator(s, handle)
-            item = s.get(PortfolioItem, item_id)
-            if item is None or item.creator_id != creator.id:
-                raise StudioError(f"{handle!r} has no portfolio item {item_id!r}")
+            item = self._own_item(s, handle, item_id)
             old = s.get(ConsentRecord, item.consent_id)
             if old.revoked_at is None:
                 old.revoked_at, old.revoke_reason = utcnow(), f"replaced by {consent}"
-            record = ConsentRecord(creator_id=creator.id, basis=consent.basis, reference=consent.reference)
+            record = ConsentRecord(creator_id=item.creator_id, basis=consent.basis, reference=consent.reference)
             s.add(record)
             s.flush()
             item.consent_id = record.id

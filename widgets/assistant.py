@@ -12,6 +12,7 @@ import ipywidgets as w
 
 import studio
 from studio.errors import StudioError
+from widgets.common import creator_picker
 
 
 def _esc(text) -> str:
@@ -25,9 +26,7 @@ class AssistantPanel(w.VBox):
         super().__init__()
         self.st = st
         self.add_class("studio-assistant")
-        handles = [c.handle for c in st.creators()]
-        self.creator = w.Dropdown(options=handles, value=handle if handle in handles else (handles[0] if handles else None),
-                                  description="Creator")
+        self.creator = creator_picker(st, handle)
         self.status = w.HTML()
         self.status.add_class("studio-assistant-status")
 

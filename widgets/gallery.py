@@ -13,6 +13,7 @@ import ipywidgets as w
 
 import studio
 from studio.errors import StudioError
+from widgets.common import creator_picker
 
 IMG_PX = "128px"
 
@@ -32,9 +33,7 @@ class GalleryPanel(w.VBox):
         super().__init__()
         self.st = st
         self.add_class("studio-gallery")
-        handles = [c.handle for c in st.creators()]
-        self.creator = w.Dropdown(options=handles, value=handle if handle in handles else (handles[0] if handles else None),
-                                  description="Creator")
+        self.creator = creator_picker(st, handle)
         self.version = w.Dropdown(options=[], description="Version")
         self.prompt = w.Text(description="Prompt", layout=w.Layout(width="560px"))
         self.prompt.add_class("studio-gallery-prompt")

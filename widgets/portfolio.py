@@ -8,6 +8,7 @@ import ipywidgets as w
 
 import studio
 from studio.errors import StudioError
+from widgets.common import creator_picker
 
 CARD_WIDTH = "160px"
 
@@ -19,9 +20,7 @@ class PortfolioPanel(w.VBox):
         super().__init__()
         self.st = st
         self.add_class("studio-portfolio")
-        handles = [c.handle for c in st.creators()]
-        self.creator = w.Dropdown(options=handles, value=handle if handle in handles else (handles[0] if handles else None),
-                                  description="Creator")
+        self.creator = creator_picker(st, handle)
         self.upload = w.FileUpload(accept=".png,.jpg,.jpeg,.webp,.txt,.md,.zip", multiple=True,
                                    description="Choose files")
         self.consent = w.ToggleButtons(options=[("My own work", "own"), ("Commissioned (client consent)", "client")],

@@ -17,6 +17,7 @@ from bqplot import Axis, Figure, LinearScale, Lines
 
 import studio
 from studio.errors import StudioError
+from widgets.common import creator_picker
 
 PREVIEW_PX = "128px"
 
@@ -45,9 +46,7 @@ class TrainingPanel(w.VBox):
         self.st = st
         self.add_class("studio-training")
         self._triggers = {c.handle: c.trigger for c in SAMPLE_CREATORS}
-        handles = [c.handle for c in st.creators()]
-        self.creator = w.Dropdown(options=handles, value=handle if handle in handles else (handles[0] if handles else None),
-                                  description="Creator")
+        self.creator = creator_picker(st, handle)
         self.base = w.Text(value=default_base(), description="Base", layout=w.Layout(width="420px"))
         self.steps = w.BoundedIntText(value=steps, min=1, max=100_000, description="Steps", layout=w.Layout(width="200px"))
         self.steps.add_class("studio-train-steps")
