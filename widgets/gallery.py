@@ -171,7 +171,7 @@ class GalleryPanel(w.VBox):
 
             base_pipe = generation.pipeline(None, base=generation.base_of(v.manifest))
             gens = [self.st.generate(handle, prompt, seed=s, version_id=v.id)[0] for s in seeds]
-            base = [generation.png_bytes(generation.render(base_pipe, prompt, s)) for s in seeds]
+            base = [generation.png_bytes(img) for img in generation.render_many(base_pipe, prompt, seeds)]
             self.base_row.children = [self._card(png, f"seed {s}") for png, s in zip(base, seeds)]
             self.model_row.children = [self._card(self.st.blobs.get(g.sha256), f"seed {g.seed} · {g.id}", g.flagged)
                                        for g in gens]

@@ -186,9 +186,10 @@ def cmd_generate(args, out) -> int:
             raise StudioError(f"-n must be between 1 and 64, not {args.n}")
         generation.check_prompt(pipe, args.prompt)
         rows = []
-        for s in range(seed, seed + args.n):
+        seeds = list(range(seed, seed + args.n))
+        for s, img in zip(seeds, generation.render_many(pipe, args.prompt, seeds)):
             file = args.out / f"{generation.slug(args.prompt)}-{s}.png"
-            generation.render(pipe, args.prompt, s).save(file)
+            img.save(file)
             rows.append({"id": None, "seed": s, "file": str(file)})
         out.emit(rows, "\n".join(r["file"] for r in rows))
         return 0
