@@ -125,7 +125,6 @@ class PricingLab(w.VBox):
             self.run_button.description = "Run study"
 
     def _show(self, market, result, est, why: str) -> None:
-        import pandas as pd
 
         self.last_run, self.last_estimate = result, est
         grid = result.prices

@@ -126,7 +126,7 @@ def encode_dataset(vae, tokenizer, n: int, seed: int, batch: int = 256):
     """Render ``n`` default-style scenes, cache posterior mean/std and caption ids."""
     import torch
 
-    means, stds, ids, caps = [], [], [], []
+    means, stds, caps = [], [], []
     with torch.no_grad():
         for start in range(0, n, batch):
             seeds = range(seed * 10**7 + start, seed * 10**7 + min(n, start + batch))

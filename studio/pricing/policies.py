@@ -121,7 +121,6 @@ class UCB(Policy):
     adaptive = True
 
     def choose(self, n, rng):
-        k = len(self.prices)
         unseen = np.flatnonzero(self.shown == 0)
         if len(unseen):  # show every price once first
             return np.resize(unseen, n)

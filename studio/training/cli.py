@@ -118,7 +118,7 @@ class TerminalProgress:
 
 
 def _config(args):
-    from studio.training import TrainConfig, default_base
+    from studio.training import default_base
 
     return dict(base=args.base or default_base(), steps=args.steps, rank=args.rank, alpha=args.alpha, lr=args.lr,
                 batch_size=args.batch_size, resolution=args.resolution, trigger=args.trigger, seed=args.seed,

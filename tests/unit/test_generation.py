@@ -11,7 +11,6 @@ from PIL import Image
 
 from studio import cli, generation
 from studio.errors import StudioError
-from tests.unit.test_training_fixtures import portfolio_dir, random_base, trained, trained_home  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

@@ -6,7 +6,6 @@ import pytest
 
 from studio import marketplace
 from studio.errors import StudioError
-from tests.unit.test_training_fixtures import portfolio_dir, random_base, trained, trained_home  # noqa: F401
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 

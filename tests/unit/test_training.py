@@ -18,7 +18,7 @@ import studio
 from studio.errors import StudioError
 from studio.training import TrainConfig, data
 from studio.training.lora import train
-from tests.unit.test_training_fixtures import FAST, portfolio_dir, random_base, trained, trained_home  # noqa: F401
+from tests.unit.training_setup import FAST
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
@@ -294,3 +294,9 @@ def test_training_the_text_encoder_too_exports_it_in_both_formats(tmp_path, rand
     a.load_lora_weights(str(out))
     b.load_lora_weights(str(out / "kohya"), weight_name="model.safetensors")
     assert np.abs(_image(a) - _image(b)).max() < 1e-4
+
+
+def test_fixture_home_has_one_trained_version(trained):
+    (v,) = trained.models("ada")
+    assert v.number == 1 and v.status == "trained" and v.model_status == "draft"
+    assert (v.path / "pytorch_lora_weights.safetensors").is_file()

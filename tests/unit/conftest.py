@@ -1,4 +1,4 @@
-"""Shared fixtures for the training, generation and marketplace tests (imported by those modules).
+"""Fixtures for the unit tests of training, generation and the marketplace.
 
 Everything runs on a tiny *randomly initialised* base built from config (never the shipped
 weights), trained for a handful of steps: the tests check behaviour, not image quality.
@@ -13,8 +13,7 @@ import pytest
 import studio
 from studio import samples
 
-STEPS = 8
-FAST = dict(steps=STEPS, batch_size=2, rank=4, checkpoint_every=0, sample_every=0, threads=1)
+from tests.unit.training_setup import FAST
 
 
 @pytest.fixture(scope="session")
@@ -53,8 +52,3 @@ def trained(trained_home, tmp_path):
     yield st
     st.close()
 
-
-def test_fixture_home_has_one_trained_version(trained):
-    (v,) = trained.models("ada")
-    assert v.number == 1 and v.status == "trained" and v.model_status == "draft"
-    assert (v.path / "pytorch_lora_weights.safetensors").is_file()
