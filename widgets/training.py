@@ -70,8 +70,10 @@ class TrainingPanel(w.VBox):
         self.result.add_class("studio-train-result")
 
         xs, ys = LinearScale(), LinearScale()
-        self.loss_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#1f77b4"], stroke_width=1.5)
-        self.loss_plot = Figure(marks=[self.loss_line], title="Training loss",
+        # Per-step loss is noisy at small batch sizes: drawn faintly, with its moving average on top.
+        self.loss_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#b7d3ea"], stroke_width=1)
+        self.avg_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#08519c"], stroke_width=2)
+        self.loss_plot = Figure(marks=[self.loss_line, self.avg_line], title="Training loss (and its 20-step average)",
                                 axes=[Axis(scale=xs, label="step"), Axis(scale=ys, orientation="vertical", label="loss")],
                                 layout=w.Layout(width="520px", height="260px"), fig_margin=dict(top=40, bottom=40, left=50, right=10))
         self.loss_plot.add_class("studio-train-loss")
@@ -129,8 +131,9 @@ class TrainingPanel(w.VBox):
                        batch_size=self.batch.value, sample_every=self.sample_every.value, seed=self.seed.value,
                        trigger=self.trigger.value.strip() or None)
         self._cancel = threading.Event()
-        self._xs, self._ys = [], []
+        self._xs, self._ys, self._avg = [], [], []
         self.loss_line.x, self.loss_line.y = [], []
+        self.avg_line.x, self.avg_line.y = [], []
         self.previews.children = []
         self.progress.value, self.progress.max, self.progress.bar_style = 0, self.steps.value, "info"
         self.result.value = ""
@@ -175,11 +178,15 @@ class TrainingPanel(w.VBox):
         elif e.kind == "step":
             self._xs.append(e.step)
             self._ys.append(e.loss)
+            window = self._ys[-20:]
+            self._avg.append(sum(window) / len(window))
             now = time.monotonic()
             if now - self._last_draw > 0.25 or e.step == e.total:  # a few redraws a second, not one per step
                 self._last_draw = now
                 self.progress.value = e.step
-                self.loss_line.x, self.loss_line.y = list(self._xs), list(self._ys)
+                with self.loss_plot.hold_sync():
+                    self.loss_line.x, self.loss_line.y = list(self._xs), list(self._ys)
+                    self.avg_line.x, self.avg_line.y = list(self._xs), list(self._avg)
                 self._say(f"step {e.step}/{e.total} · loss {e.loss:.4f} · {e.steps_per_s:.1f} steps/s · "
                           f"ETA {_clock(e.eta_s)}")
         elif e.kind == "samples":
