@@ -146,8 +146,13 @@ _HASHES: dict[tuple, str] = {}
 
 
 def base_sha256(path: Path) -> str:
-    """One digest over the base's configs and weights (cached per process by size and mtime)."""
-    files = sorted(p for p in Path(path).rglob("*") if p.is_file() and p.suffix in (".json", ".safetensors", ".txt"))
+    """One digest over the base's configs, tokenizer and weights (cached per process by size and mtime).
+
+    The studio's own notes and measurements (studio.json, the model card) are left out: editing
+    them does not change the model an adapter was trained on.
+    """
+    files = sorted(p for p in Path(path).rglob("*") if p.is_file() and p.suffix in (".json", ".safetensors", ".txt")
+                   and p.name != "studio.json")
     key = tuple((str(p), p.stat().st_size, p.stat().st_mtime_ns) for p in files)
     if key not in _HASHES:
         h = hashlib.sha256()
