@@ -28,7 +28,7 @@ from studio.assistant import clinc  # noqa: E402
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--clinc", type=Path, default=Path(os.environ.get("CLINC150_DIR", clinc.DEFAULT_DIR)))
+    ap.add_argument("--clinc", type=Path, default=clinc.DEFAULT_DIR)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
     t = time.perf_counter()

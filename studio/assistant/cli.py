@@ -107,7 +107,7 @@ def cmd_discard(args, out) -> int:
 def cmd_eval(args, out) -> int:
     from studio.assistant import clinc
 
-    d = clinc.evaluate(args.clinc, intents=args.intents, per_intent=args.per_intent, oos=args.oos,
+    d = clinc.evaluate(args.clinc or clinc.DEFAULT_DIR, intents=args.intents, per_intent=args.per_intent, oos=args.oos,
                        progress=None if args.json else out.warn)
     out.emit(d, f"CLINC150 test: in-scope accuracy {d['in_scope_accuracy']:.1%}, out-of-scope recall "
                 f"{d['oos_recall']:.1%}, p95 {d['p95_ms']} ms (threshold {d['threshold']} from validation)")
@@ -178,7 +178,8 @@ def register(sub, common) -> None:
     p.set_defaults(func=cmd_discard)
 
     p = group.add_parser("eval", parents=[common], help="measure on CLINC150 (train/validation/test)")
-    p.add_argument("--clinc", type=Path, default=Path("/work/shared/data/clinc150"), metavar="DIR")
+    p.add_argument("--clinc", type=Path, default=None, metavar="DIR",
+                   help="the CLINC150 folder (default: $CLINC150_DIR or ../shared/data/clinc150)")
     p.add_argument("--intents", type=int, default=None, help="use only the first N intents (quick runs)")
     p.add_argument("--per-intent", type=int, default=None, help="queries per intent and split (quick runs)")
     p.add_argument("--oos", type=int, default=None, help="out-of-scope queries per split (quick runs)")

@@ -7,14 +7,15 @@ split is only reported. A test query is answered correctly when the assistant pi
 its intent with confidence at or above the threshold; an out-of-scope test query is
 handled correctly when it is handed off (confidence below the threshold).
 
-The data is read from where it lies (``/work/shared/data/clinc150`` or a directory the
-user names); nothing is copied into the project. Embeddings are computed in this run
+The data is read from where it lies (``$CLINC150_DIR``, else ``../shared/data/clinc150``
+beside the repository, or a directory the user names); nothing is copied into the project. Embeddings are computed in this run
 and memoised in this process only.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
@@ -22,7 +23,20 @@ import numpy as np
 
 from studio.errors import StudioError
 
-DEFAULT_DIR = Path("/work/shared/data/clinc150")
+
+
+def default_dir() -> Path:
+    """``$CLINC150_DIR``, else ``../shared/data/clinc150`` beside the repository (or the current folder)."""
+    if os.environ.get("CLINC150_DIR"):
+        return Path(os.environ["CLINC150_DIR"])
+    for root in (Path(__file__).resolve().parents[2], Path.cwd()):
+        candidate = root.parent / "shared" / "data" / "clinc150"
+        if candidate.is_dir():
+            return candidate
+    return Path("../shared/data/clinc150")
+
+
+DEFAULT_DIR = default_dir()
 _EMB: dict[tuple, np.ndarray] = {}
 
 
