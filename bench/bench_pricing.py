@@ -12,13 +12,7 @@ import numpy as np
 from studio import pricing
 from studio.pricing import interference
 
-FAMILIES = {
-    "logit": pricing.Logit.around(0.8, 0.3),
-    "linear": pricing.Linear(2.0),
-    "elasticity": pricing.ConstantElasticity(2.0, 0.5),
-    "lognormal": pricing.LogNormal(1.0, 0.5),
-    "bimodal": pricing.bimodal(),
-}
+FAMILIES = pricing.reference_families()
 POLICY_GRID = np.round(np.geomspace(0.1, 4.0, 12), 2)
 LOG_GRID = np.round(np.geomspace(0.1, 4.0, 16), 2)
 POLICY_SEEDS = range(10)

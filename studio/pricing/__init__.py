@@ -11,13 +11,13 @@ scipy or pandas through this package.
 """
 
 from studio.pricing.demand import (ConstantElasticity, Demand, Empirical, Linear, Logit, LogNormal, Mixture, bimodal,
-                                   parse_demand, read_valuations)
+                                   parse_demand, read_valuations, reference_families)
 from studio.pricing import interference, stats
 from studio.pricing.estimate import DemandEstimate, estimate, read_log
 from studio.pricing.market import Market, Sessions
 from studio.pricing.policies import ABSplit, Fixed, Policy, RunResult, Thompson, UCB, check_prices, make_policy, run
 
 __all__ = ["ConstantElasticity", "Demand", "Empirical", "Linear", "Logit", "LogNormal", "Mixture", "bimodal",
-           "parse_demand", "read_valuations", "Market", "Sessions", "ABSplit", "Fixed", "Policy", "RunResult",
+           "parse_demand", "read_valuations", "reference_families", "Market", "Sessions", "ABSplit", "Fixed", "Policy", "RunResult",
            "Thompson", "UCB", "check_prices", "make_policy", "run", "DemandEstimate", "estimate", "read_log", "stats",
            "interference"]

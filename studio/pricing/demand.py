@@ -277,3 +277,15 @@ def parse_demand(spec: str) -> Demand:
     if len(nums) != expect[kind]:
         raise StudioError(f"demand {spec!r}: {kind} takes {expect[kind]} number(s)")
     return {"logit": Logit, "linear": Linear, "elasticity": ConstantElasticity, "lognormal": LogNormal}[kind](*nums)
+
+
+def reference_families() -> dict[str, Demand]:
+    """The demand families the lab's quality bar is checked on (tests and `make bench` alike),
+    including the bimodal mix of hobby buyers and businesses."""
+    return {
+        "logit": Logit.around(0.8, 0.3),
+        "linear": Linear(2.0),
+        "elasticity": ConstantElasticity(2.0, 0.5),
+        "lognormal": LogNormal(1.0, 0.5),
+        "bimodal": bimodal(),
+    }

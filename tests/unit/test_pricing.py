@@ -13,13 +13,7 @@ from studio.cli import main
 from studio.errors import StudioError
 
 # Demand families the quality bar is checked on, including the bimodal hobby/business mix.
-FAMILIES = {
-    "logit": pricing.Logit.around(0.8, 0.3),
-    "linear": pricing.Linear(2.0),
-    "elasticity": pricing.ConstantElasticity(2.0, 0.5),
-    "lognormal": pricing.LogNormal(1.0, 0.5),
-    "bimodal": pricing.bimodal(),
-}
+FAMILIES = pricing.reference_families()
 GRID = np.round(np.geomspace(0.1, 4.0, 16), 2)        # randomised-price grid for logs
 POLICY_GRID = np.round(np.geomspace(0.1, 4.0, 12), 2)  # arms for the policies
 
