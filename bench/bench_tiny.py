@@ -29,7 +29,8 @@ def main(argv=None) -> dict:
     import torch
 
     from studio.models import load_base, load_defaults
-    from studio.models.checker import Checker, evaluate_rendered, prompt_following
+    from studio.models.build.measure import evaluate_rendered, prompt_following
+    from studio.models.checker import Checker
 
     pipe = load_base(args.model)
     defaults = load_defaults(pipe)

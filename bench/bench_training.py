@@ -39,8 +39,9 @@ def main(argv=None) -> dict:
     args = p.parse_args(argv)
 
     import studio
-    from studio import generation, samples
-    from studio.training import TrainConfig, data, default_base, lora, resolve_base
+    from studio import inference, samples
+    from studio.models.bases import default_base, resolve_base
+    from studio.training import TrainConfig, data, lora
     from studio.errors import StudioError
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-training-"))
@@ -49,7 +50,7 @@ def main(argv=None) -> dict:
     try:
         resolve_base(base)
     except StudioError:
-        from studio.training.tiny_random import make_random_base
+        from tests.tiny_random import make_random_base
 
         print(f"NOTE: base {base!r} is not available yet; using a RANDOM tiny base: timings only, "
               "style and prompt-following numbers are meaningless")
@@ -62,7 +63,7 @@ def main(argv=None) -> dict:
     n_items = len(st.training_items(args.handle))
 
     # 1. steps/s with and without the latent cache (same data, 30 steps each)
-    examples = data.from_studio(st, args.handle, next(c.trigger for c in samples.SAMPLE_CREATORS if c.handle == args.handle))
+    examples = data.from_items(args.handle, st.training_items(args.handle), st.blobs, st.creator(args.handle).style_word)
     rates = {}
     for cached in (() if args.skip_speed else (True, False)):
         cfg = TrainConfig(base=base, steps=30, rank=args.rank, lr=args.lr, sample_every=0, checkpoint_every=0,
@@ -95,7 +96,7 @@ def main(argv=None) -> dict:
               f"{pb['color_accuracy']:.0%}, shape {pm['shape_accuracy']:.0%} vs base {pb['shape_accuracy']:.0%}")
 
     # 4. preview latency
-    generation.forget_pipelines()
+    inference.forget_pipelines()
     prompt = (v.manifest["holdout_captions"] or v.manifest["sample_prompts"])[0]
     t0 = time.perf_counter()
     st.generate(args.handle, prompt, n=1, seed=0)

@@ -1,7 +1,8 @@
 """The `studio` command. Every subcommand takes --json; errors go to stderr, exit 1.
 
-Each area registers its own subcommands from a small module (`register(sub, common)`),
-imported here; those modules import heavy libraries only inside their handlers.
+The core commands live here; each area registers its own subcommands from a small module
+(`register(sub, common)`) that this entry point imports. Area modules import the shared
+`studio.cli_helpers`, never this module, and heavy libraries only inside their handlers.
 """
 
 from __future__ import annotations
@@ -10,35 +11,10 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import Any
 
+from studio.cli_helpers import Output, open_studio
+from studio.config import LEVELS
 from studio.errors import StudioError
-
-# Areas that add subcommands: module path -> present once that area is built.
-AREA_MODULES = ["studio.training.cli", "studio.pricing.cli", "studio.assistant.cli"]
-
-
-class Output:
-    """Prints a result as JSON (--json) or as human text."""
-
-    def __init__(self, as_json: bool):
-        self.as_json = as_json
-
-    def emit(self, data: Any, text: str | None = None) -> None:
-        if self.as_json:
-            print(json.dumps(data, indent=2, default=str, ensure_ascii=False))
-        elif text is not None:
-            print(text)
-
-    def warn(self, line: str) -> None:
-        print(line, file=sys.stderr)
-
-
-def open_studio(args):
-    import studio
-
-    return studio.open(args.home)
-
 
 # --- core commands ---------------------------------------------------------------------
 
@@ -52,12 +28,19 @@ def cmd_init(args, out: Output) -> int:
 
 def _creator_dict(c) -> dict:
     return {"id": c.id, "handle": c.handle, "name": c.name, "level": c.level, "vetted": c.vetted,
-            "plan": c.plan, "plan_cents": c.plan_cents}
+            "plan": c.plan, "plan_cents": c.plan_cents, "style_word": c.style_word}
 
 
 def cmd_creator_add(args, out: Output) -> int:
-    c = open_studio(args).add_creator(args.handle, args.name, args.level, args.plan)
+    c = open_studio(args).add_creator(args.handle, args.name, args.level, args.plan, args.style_word)
     out.emit(_creator_dict(c), f"added creator {c.handle} ({c.level}{', vetted' if c.vetted else ''})")
+    return 0
+
+
+def cmd_creator_set(args, out: Output) -> int:
+    word = None if args.style_word in ("", "none") else args.style_word
+    c = open_studio(args).set_style_word(args.handle, word)
+    out.emit(_creator_dict(c), f"{c.handle}: style word {c.style_word or '(none)'}")
     return 0
 
 
@@ -171,9 +154,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = creator.add_parser("add", parents=[common], help="add a creator")
     p.add_argument("handle")
     p.add_argument("--name", required=True)
-    p.add_argument("--level", default="new", choices=["new", "level1", "level2", "top_rated", "pro"])
+    p.add_argument("--level", default="new", choices=LEVELS)
     p.add_argument("--plan", default="free")
+    p.add_argument("--style-word", default=None,
+                   help="one word your models learn your style under (e.g. adastyle); change it with `creator set`")
     p.set_defaults(func=cmd_creator_add)
+    p = creator.add_parser("set", parents=[common], help="change a creator's style word")
+    p.add_argument("handle")
+    p.add_argument("--style-word", required=True, help="the new style word ('none' clears it)")
+    p.set_defaults(func=cmd_creator_set)
     p = creator.add_parser("list", parents=[common], help="list creators")
     p.set_defaults(func=cmd_creator_list)
 
@@ -212,16 +201,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ip", default="127.0.0.1")
     p.set_defaults(func=cmd_serve)
 
-    import importlib
+    # Every area's commands; a missing or broken area module is an error, never a missing command.
+    from studio.assistant import cli as assistant_cli
+    from studio.pricing import cli as pricing_cli
+    from studio.training import cli as training_cli
 
-    for name in AREA_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if not (name == exc.name or name.startswith(f"{exc.name}.")):
-                raise  # the area exists but something it needs is missing: a real error
-            continue
-        module.register(sub, common)
+    for area in (training_cli, pricing_cli, assistant_cli):
+        area.register(sub, common)
     return parser
 
 

@@ -1,7 +1,9 @@
 """Personal assistant panel: knowledge, Q&A approval, a test chat, the approval queue and insights.
 
-Every button is one call on `studio.assistant.Assistant`; the panel keeps no business
-state and redraws when the studio reports an assistant change.
+Every button is one call on the creator's `studio.assistant.Assistant`, the one
+`Studio.assistant(handle)` keeps per creator (so its retrieval index is built once and
+reused across clicks); the panel keeps no business state and redraws when the studio
+reports an assistant change.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import ipywidgets as w
 
 import studio
 from studio.errors import StudioError
+from studio.events import Event, EventKind
 from widgets.common import creator_picker
 
 
@@ -84,18 +87,17 @@ class AssistantPanel(w.VBox):
     # --- helpers ---------------------------------------------------------------------------
 
     def _assistant(self):
-        from studio.assistant import Assistant
-
         if not self.creator.value:
             raise StudioError("add a creator first (`studio creator add`)")
-        return Assistant(self.st, self.creator.value)
+        return self.st.assistant(self.creator.value)
 
     def _show(self, text: str, error: bool = False) -> None:
         colour = "#b00020" if error else "#1b5e20"
         self.status.value = f'<span style="color:{colour}">{_esc(text)}</span>'
 
-    def _on_studio_change(self, kind: str, info: dict) -> None:
-        if kind == "assistant.changed" and info.get("handle") == self.creator.value and info.get("what") in ("qa", "chats", "knowledge"):
+    def _on_studio_change(self, event: Event) -> None:
+        if (event.kind == EventKind.ASSISTANT_CHANGED and event.handle == self.creator.value
+                and event.info.get("what") in ("qa", "chats", "knowledge")):
             self._render_qa()
 
     def _on_creator(self) -> None:

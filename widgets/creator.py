@@ -8,7 +8,6 @@ import importlib
 import ipywidgets as w
 
 import studio
-from widgets.portfolio import PortfolioPanel
 
 # (tab title, module, class) of the panels the creator dashboard shows, in order.
 PANELS = [
@@ -20,13 +19,8 @@ PANELS = [
 
 
 def available_panels() -> list[tuple[str, type]]:
-    found = []
-    for title, module, cls in PANELS:
-        try:
-            found.append((title, getattr(importlib.import_module(module), cls)))
-        except (ModuleNotFoundError, AttributeError):
-            continue  # that panel is not part of this build yet
-    return found
+    """Every panel class, imported: a panel module that fails to import is an error, not a missing tab."""
+    return [(title, getattr(importlib.import_module(module), cls)) for title, module, cls in PANELS]
 
 
 class CreatorDashboard(w.Tab):
@@ -34,14 +28,14 @@ class CreatorDashboard(w.Tab):
         super().__init__()
         self.st = st or studio.open()
         self.add_class("studio-creator-dashboard")
-        panels = available_panels() or [("Portfolio & consent", PortfolioPanel)]
+        panels = available_panels()
         self.children = [self._build(cls, handle) for _title, cls in panels]
         self.titles = tuple(title for title, _cls in panels)
 
     def _build(self, cls: type, handle: str | None) -> w.Widget:
         try:
             return cls(self.st, handle)
-        except Exception as exc:  # one panel failing must not take the other tabs down with it
+        except Exception as exc:  # one panel failing to open must not take the other tabs down with it
             box = w.HTML(f"<div style='color:#b00020'>This panel could not open: "
                          f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>")
             box.add_class("studio-error")

@@ -12,6 +12,7 @@ import threading
 import ipywidgets as w
 
 import studio
+from studio.events import EventKind
 from studio.errors import StudioError
 from widgets.common import creator_picker
 
@@ -73,11 +74,11 @@ class GalleryPanel(w.VBox):
 
     # --- state from the studio ----------------------------------------------------------------
 
-    def _on_studio_change(self, kind: str, info: dict) -> None:
-        if kind == "creator.added":
+    def _on_studio_change(self, event) -> None:
+        if event.kind == EventKind.CREATOR_ADDED:
             self.creator.options = [c.handle for c in self.st.creators()]
-        elif kind.startswith("model.") and info.get("handle") == self.creator.value:
-            self.refresh(newest=kind == "model.trained")
+        elif event.kind.startswith("model.") and event.handle == self.creator.value:
+            self.refresh(newest=event.kind == EventKind.MODEL_TRAINED)
 
     def refresh(self, newest: bool = False) -> None:
         if not self.creator.value:
@@ -167,11 +168,8 @@ class GalleryPanel(w.VBox):
         prompt = self.prompt.value
 
         def work():
-            from studio import generation
-
-            base_pipe = generation.pipeline(None, base=generation.base_of(v.manifest))
             gens = [self.st.generate(handle, prompt, seed=s, version_id=v.id)[0] for s in seeds]
-            base = [generation.png_bytes(img) for img in generation.render_many(base_pipe, prompt, seeds)]
+            base = self.st.base_images(handle, prompt, seeds, v.id)
             self.base_row.children = [self._card(png, f"seed {s}") for png, s in zip(base, seeds)]
             self.model_row.children = [self._card(self.st.blobs.get(g.sha256), f"seed {g.seed} · {g.id}", g.flagged)
                                        for g in gens]

@@ -7,6 +7,7 @@ import html
 import ipywidgets as w
 
 import studio
+from studio.events import EventKind
 from studio.errors import StudioError
 from widgets.common import creator_picker
 
@@ -100,10 +101,10 @@ class PortfolioPanel(w.VBox):
 
     # --- display -----------------------------------------------------------------------
 
-    def _on_studio_change(self, kind: str, info: dict) -> None:
-        if kind == "creator.added":
+    def _on_studio_change(self, event) -> None:
+        if event.kind == EventKind.CREATOR_ADDED:
             self.creator.options = [c.handle for c in self.st.creators()]
-        elif info.get("handle") == self.creator.value:
+        elif event.handle == self.creator.value:
             self.refresh()
 
     def _show_status(self, message: str, error: bool = False) -> None:

@@ -4,22 +4,22 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from studio.cli_helpers import Output, open_studio
+
 
 def _assistant(args):
-    from studio.assistant import Assistant
-    from studio.cli import open_studio
-
-    return Assistant(open_studio(args), args.handle)
+    """The handle's assistant in the home the command names."""
+    return open_studio(args).assistant(args.handle)
 
 
-def cmd_setup(args, out) -> int:
+def cmd_setup(args, out: Output) -> int:
     info = _assistant(args).setup(args.file)
     out.emit(info, f"{info['handle']}: {info['gigs']} gigs ({info['packages']} packages), {info['qa']} approved Q&A, "
                    f"{info['handoff_topics']} handoff topics")
     return 0
 
 
-def cmd_reply(args, out) -> int:
+def cmd_reply(args, out: Output) -> int:
     r = _assistant(args).reply(args.message, conversation_id=args.conversation, offline=args.offline)
     data = {"text": r.text, "handoff": r.handoff, "topic": r.topic, "source": r.source, "confidence": r.confidence,
             "status": r.status, "reason": r.reason, "summary": r.summary, "conversation_id": r.conversation_id,
@@ -30,7 +30,7 @@ def cmd_reply(args, out) -> int:
     return 0
 
 
-def cmd_chats_import(args, out) -> int:
+def cmd_chats_import(args, out: Output) -> int:
     info = _assistant(args).import_chats(args.file)
     out.emit(info, f"{info['imported']} conversations imported, {info['skipped_without_consent']} skipped without "
                    f"consent, {info['duplicates']} already imported; {info['proposed']} Q&A pairs proposed")
@@ -42,26 +42,26 @@ def _qa_line(v) -> str:
     return f"{v.id}  {v.status:<8} x{v.support:<3} Q: {v.question}\n{'':>20}A: {v.answer}{flag}"
 
 
-def cmd_proposals(args, out) -> int:
+def cmd_proposals(args, out: Output) -> int:
     a = _assistant(args)
     rows = a.qa(args.status) if args.status else a.proposals()
     out.emit([v.as_dict() for v in rows], "\n".join(_qa_line(v) for v in rows) or "no proposals waiting")
     return 0
 
 
-def cmd_approve(args, out) -> int:
+def cmd_approve(args, out: Output) -> int:
     v = _assistant(args).approve(args.qa_id, answer=args.answer, question=args.question)
     out.emit(v.as_dict(), f"approved {v.id}" + (f" (warning: {'; '.join(v.issues)})" if v.issues else ""))
     return 0
 
 
-def cmd_reject(args, out) -> int:
+def cmd_reject(args, out: Output) -> int:
     v = _assistant(args).reject(args.qa_id)
     out.emit(v.as_dict(), f"rejected {v.id}")
     return 0
 
 
-def cmd_insights(args, out) -> int:
+def cmd_insights(args, out: Output) -> int:
     d = _assistant(args).insights()
     rate = "n/a" if d["answer_rate"] is None else f"{d['answer_rate']:.0%}"
     lines = [f"{d['messages']} messages, answer rate {rate}, {d['conversations_with_order']} of "
@@ -76,7 +76,7 @@ def cmd_insights(args, out) -> int:
     return 0
 
 
-def cmd_settings(args, out) -> int:
+def cmd_settings(args, out: Output) -> int:
     abs_ = None if args.approve_before_send is None else args.approve_before_send == "on"
     d = _assistant(args).settings(approve_before_send=abs_, min_confidence=args.min_confidence)
     out.emit(d, f"approve-before-send {'on' if d['approve_before_send'] else 'off'}, "
@@ -84,7 +84,7 @@ def cmd_settings(args, out) -> int:
     return 0
 
 
-def cmd_queue(args, out) -> int:
+def cmd_queue(args, out: Output) -> int:
     rows = _assistant(args).queue()
     out.emit([m.as_dict() for m in rows],
              "\n".join(f"{m.id}  [{m.conversation_id}] {m.client_text}\n{'':>22}-> {m.reply_text}" for m in rows)
@@ -92,19 +92,19 @@ def cmd_queue(args, out) -> int:
     return 0
 
 
-def cmd_send(args, out) -> int:
+def cmd_send(args, out: Output) -> int:
     m = _assistant(args).send(args.message_id, text=args.text)
     out.emit(m.as_dict(), f"sent {m.id}")
     return 0
 
 
-def cmd_discard(args, out) -> int:
+def cmd_discard(args, out: Output) -> int:
     m = _assistant(args).discard(args.message_id)
     out.emit(m.as_dict(), f"{m.id} handed to you: reply personally")
     return 0
 
 
-def cmd_eval(args, out) -> int:
+def cmd_eval(args, out: Output) -> int:
     from studio.assistant import clinc
 
     d = clinc.evaluate(args.clinc or clinc.DEFAULT_DIR, intents=args.intents, per_intent=args.per_intent, oos=args.oos,

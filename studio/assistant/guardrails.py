@@ -68,6 +68,11 @@ def _negated(text: str, start: int) -> bool:
     return bool(NEGATION_RE.search(text[sentence_start:start].lower()))
 
 
+def asks_for_discount(message: str) -> bool:
+    """Whether a client message asks for a reduction ("20% off", "a discount"), not merely mentions one."""
+    return any(not _negated(message, m.start()) for m in DISCOUNT_RE.finditer(message))
+
+
 def service_vocabulary(k: Knowledge) -> set[str]:
     words: set[str] = set()
     texts = [g.title for g in k.gigs] + [g.description for g in k.gigs]

@@ -9,12 +9,12 @@ an `_upgrade_to_N` step that makes the same change to an existing database.
 
 from __future__ import annotations
 
-from sqlalchemy import Connection, inspect, select
+from sqlalchemy import Connection, inspect, select, text
 
 from studio.errors import StudioError
 from studio.store.tables import TABLES_BY_VERSION, Base, Meta
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 
 
 def _create_tables(conn: Connection, version: int) -> None:
@@ -26,7 +26,11 @@ def _upgrade_to_2(conn: Connection) -> None:
     _create_tables(conn, 2)
 
 
-UPGRADES = {2: _upgrade_to_2}
+def _upgrade_to_3(conn: Connection) -> None:
+    conn.execute(text("ALTER TABLE creators ADD COLUMN style_word VARCHAR(64)"))
+
+
+UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -92,6 +92,8 @@ class Creator(Base):
     plan: Mapped[str] = mapped_column(String(32), default="free")
     plan_cents: Mapped[int] = mapped_column(Integer, default=0)
     created_at: Mapped[datetime] = _created()
+    # schema version 3: the creator's own style word (the trigger their models learn)
+    style_word: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class ConsentRecord(Base):
@@ -296,4 +298,5 @@ TABLES_BY_VERSION: dict[int, list[str]] = {
         "edit_requests", "ledger_events",
     ],
     2: ["assistant_profiles", "assistant_chats", "assistant_qa", "assistant_messages"],
+    3: [],  # a column: creators.style_word
 }

@@ -5,7 +5,9 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from studio.cli_helpers import add_dataclass_options, dataclass_options, open_studio
 from studio.errors import StudioError
+from studio.training.config import TrainConfig
 
 
 def register(sub, common) -> None:
@@ -14,24 +16,7 @@ def register(sub, common) -> None:
                                    "same-name .txt captions or metadata.jsonl (PORTFOLIO_DIR --out MODEL_DIR).")
     p.add_argument("target", metavar="HANDLE|PORTFOLIO_DIR")
     p.add_argument("--out", type=Path, default=None, help="model folder (required when training on a folder)")
-    p.add_argument("--base", default=None, help="studio-tiny (default, or $STUDIO_BASE) or a local diffusers folder")
-    p.add_argument("--steps", type=int, default=300)
-    p.add_argument("--rank", type=int, default=8)
-    p.add_argument("--alpha", type=float, default=None, help="LoRA alpha (default: the rank)")
-    p.add_argument("--lr", type=float, default=None,
-                   help="learning rate (default: 3e-3 on studio-tiny, 1e-4 on other bases such as SD 1.5)")
-    p.add_argument("--batch-size", type=int, default=4)
-    p.add_argument("--resolution", type=int, default=None, help="image size (default: the base's)")
-    p.add_argument("--trigger", default=None, help="the creator's style token, added to every caption")
-    p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N, mps")
-    p.add_argument("--mixed-precision", default="auto", choices=["auto", "no", "fp16", "bf16"])
-    p.add_argument("--gradient-checkpointing", action="store_true")
-    p.add_argument("--train-text-encoder", action="store_true", help="also put LoRA adapters on the text encoder")
-    p.add_argument("--checkpoint-every", type=int, default=100)
-    p.add_argument("--sample-every", type=int, default=100, help="write preview samples every N steps (0: never)")
-    p.add_argument("--threads", type=int, default=None, help="torch CPU threads (default: 1 on a busy machine)")
-    p.add_argument("--no-cache", action="store_true", help="re-encode images every step (to measure the cache)")
+    add_dataclass_options(p, TrainConfig)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of a stopped run")
     p.set_defaults(func=cmd_train)
 
@@ -117,27 +102,18 @@ class TerminalProgress:
                 self.say(e.message)
 
 
-def _config(args):
-    from studio.training import default_base
-
-    return dict(base=args.base or default_base(), steps=args.steps, rank=args.rank, alpha=args.alpha, lr=args.lr,
-                batch_size=args.batch_size, resolution=args.resolution, trigger=args.trigger, seed=args.seed,
-                device=args.device, mixed_precision=args.mixed_precision,
-                gradient_checkpointing=args.gradient_checkpointing, train_text_encoder=args.train_text_encoder,
-                checkpoint_every=args.checkpoint_every, sample_every=args.sample_every, threads=args.threads,
-                cache_latents=not args.no_cache)
-
-
 def cmd_train(args, out) -> int:
-    from studio.cli import open_studio
-
     folder = Path(args.target)
+    options = dataclass_options(args, TrainConfig)
     if folder.is_dir():
-        from studio.training import TrainConfig, data, lora
+        from studio.models.bases import default_base
+        from studio.training import data, lora
 
         if args.out is None:
             raise StudioError("training on a folder needs --out MODEL_DIR")
-        cfg = TrainConfig(**_config(args), name=args.out.resolve().name)
+        options.setdefault("base", default_base())
+        options.setdefault("name", args.out.resolve().name)
+        cfg = TrainConfig(**options)
         examples = data.from_folder(folder, cfg.trigger)
         progress = TerminalProgress(args.out, out.as_json)
         result = lora.train(cfg, examples, args.out, on_event=progress, resume=args.resume)
@@ -151,8 +127,6 @@ def cmd_train(args, out) -> int:
                           "(a creator's models live in the studio home)")
     st = open_studio(args)
     handle = args.target
-    st.require_vetted(handle)
-    options = _config(args)
     progress = TerminalProgress(None, out.as_json)
     v = st.train(handle, on_event=progress, resume=args.resume, **options)
     if v is None:
@@ -165,43 +139,41 @@ def cmd_train(args, out) -> int:
 
 
 def cmd_generate(args, out) -> int:
-    from studio import generation
+    from studio import inference
 
     args.out.mkdir(parents=True, exist_ok=True)
     if args.handle is None:
         if args.buyer:
             raise StudioError("--buyer needs a creator HANDLE (buyers generate from published models)")
-        from studio.training import default_base
+        from studio.models.bases import default_base
 
         model = args.model or default_base()
         path = Path(model)
         if (path / "training_manifest.json").is_file():
-            pipe = generation.pipeline(path)
+            pipe = inference.pipeline(path)
         else:
-            pipe = generation.pipeline(None, base=model)
+            pipe = inference.pipeline(None, base=model)
         import secrets
 
         seed = secrets.randbelow(2**31) if args.seed is None else args.seed
         if not 1 <= args.n <= 64:
             raise StudioError(f"-n must be between 1 and 64, not {args.n}")
-        generation.check_prompt(pipe, args.prompt)
+        inference.check_prompt(pipe, args.prompt)
         rows = []
         seeds = list(range(seed, seed + args.n))
-        for s, img in zip(seeds, generation.render_many(pipe, args.prompt, seeds)):
-            file = args.out / f"{generation.slug(args.prompt)}-{s}.png"
+        for s, img in zip(seeds, inference.render_many(pipe, args.prompt, seeds)):
+            file = args.out / f"{inference.slug(args.prompt)}-{s}.png"
             img.save(file)
             rows.append({"id": None, "seed": s, "file": str(file)})
         out.emit(rows, "\n".join(r["file"] for r in rows))
         return 0
     if args.model is not None:
         raise StudioError("give either a creator HANDLE or --model MODEL_DIR, not both")
-    from studio.cli import open_studio
-
     st = open_studio(args)
     gens = st.generate(args.handle, args.prompt, n=args.n, seed=args.seed, buyer=args.buyer, version_id=args.version)
     rows = []
     for g in gens:
-        file = args.out / f"{generation.slug(g.prompt)}-{g.seed}.png"
+        file = args.out / f"{inference.slug(g.prompt)}-{g.seed}.png"
         file.write_bytes(st.blobs.get(g.preview_sha256 if args.buyer else g.sha256))
         rows.append({"id": g.id, "seed": g.seed, "file": str(file), "preview": bool(args.buyer),
                      "flagged": g.flagged, "price_cents": g.price_cents})
@@ -217,8 +189,6 @@ def _version_dict(v) -> dict:
 
 
 def cmd_model_list(args, out) -> int:
-    from studio.cli import open_studio
-
     rows = [_version_dict(v) for v in open_studio(args).models(args.handle)]
     out.emit(rows, "\n".join(
         f"v{r['number']:<3} {r['id']}  {r['status']:<9} model {r['model_status']:<9} "
@@ -228,8 +198,6 @@ def cmd_model_list(args, out) -> int:
 
 
 def cmd_model_gate(args, out) -> int:
-    from studio.cli import open_studio
-
     scores = open_studio(args).quality_gate(args.handle, args.version)
     text = (f"style distance to the portfolio: model {scores['style_distance_model']}, base "
             f"{scores['style_distance_base']} -> {'PASSED' if scores['passed'] else 'FAILED'}")
@@ -242,8 +210,6 @@ def cmd_model_gate(args, out) -> int:
 
 
 def cmd_model_publish(args, out) -> int:
-    from studio.cli import open_studio
-
     st = open_studio(args)
     v = st.publish(args.handle, args.version, args.price)
     price = st.price(args.handle)
@@ -253,16 +219,12 @@ def cmd_model_publish(args, out) -> int:
 
 
 def cmd_model_price(args, out) -> int:
-    from studio.cli import open_studio
-
     cents = open_studio(args).set_price(args.handle, args.cents)
     out.emit({"handle": args.handle, "price_cents": cents}, f"{args.handle}: price set to {cents} cents")
     return 0
 
 
 def cmd_model_disable(args, out) -> int:
-    from studio.cli import open_studio
-
     info = open_studio(args).disable_model(args.handle, args.reason)
     out.emit(info, f"{args.handle}: model disabled; {info['drafts_hidden']} unpurchased drafts hidden from buyers")
     return 0

@@ -48,13 +48,13 @@ def with_trigger(caption: str | None, trigger: str | None) -> str:
     return f"{caption}, {trigger}" if caption else trigger
 
 
-def from_studio(st, handle: str, trigger: str | None) -> list[Example]:
-    """The creator's consented image items (revoked consent is never included)."""
-    items = [v for v in st.training_items(handle) if v.kind == "image"]
+def from_items(handle: str, items: list, blobs, trigger: str | None) -> list[Example]:
+    """Examples from a creator's portfolio items (`ItemView`s with active consent) and the blob store."""
+    items = [v for v in items if v.kind == "image" and v.active]
     if not items:
         raise StudioError(f"{handle!r} has no images with active consent to train on "
                           "(add some with `studio portfolio add`, or check revoked consent)")
-    return [Example(st.blobs.get(v.sha256), with_trigger(v.caption, trigger), v.sha256, v.id, v.consent_id,
+    return [Example(blobs.get(v.sha256), with_trigger(v.caption, trigger), v.sha256, v.id, v.consent_id,
                     v.consent, v.source) for v in items]
 
 

@@ -14,8 +14,7 @@ import json
 import re
 from pathlib import Path
 
-WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
-MANIFEST_NAME = "training_manifest.json"
+from studio.inference import MANIFEST_NAME, WEIGHTS_NAME, read_manifest  # noqa: F401  (the folder format)
 
 
 def adapter_state(unet, text_encoder=None) -> tuple[dict, dict | None]:
@@ -103,15 +102,6 @@ def write_manifest(folder: Path, manifest: dict) -> Path:
     path = Path(folder) / MANIFEST_NAME
     path.write_text(json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     return path
-
-
-def read_manifest(folder: Path) -> dict:
-    path = Path(folder) / MANIFEST_NAME
-    if not path.is_file():
-        from studio.errors import StudioError
-
-        raise StudioError(f"{folder} is not a trained model folder (no {MANIFEST_NAME})")
-    return json.loads(path.read_text())
 
 
 def write_card(folder: Path, manifest: dict) -> Path:

@@ -27,8 +27,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.training import (TrainConfig, TrainEvent, base_sha256, cpu_threads, data, export, quiet_libraries,
-                             resolve_base)
+from studio.models.bases import LOAD_LOCK, base_sha256, cpu_threads, quiet_libraries, resolve_base
+from studio.training import data, export
+from studio.training.config import TrainConfig, TrainEvent
 
 # Attention and feed-forward layers of every transformer block: kohya-ss's standard SD LoRA layers, and
 # the ones whose kohya export diffusers reads back exactly (tested)
@@ -83,21 +84,24 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     main = accelerator.is_main_process
 
     # --- 3. the base model: everything frozen, then LoRA adapters on the attention layers ---------
-    text_encoder = CLIPTextModel.from_pretrained(str(base), subfolder="text_encoder", use_safetensors=True)
-    vae = AutoencoderKL.from_pretrained(str(base), subfolder="vae", use_safetensors=True)
-    unet = UNet2DConditionModel.from_pretrained(str(base), subfolder="unet", use_safetensors=True)
+    # Under the lock: loading patches torch globally (see LOAD_LOCK), and the adapters' initial
+    # weights come from torch's global seed, which another run in this process must not move.
+    with LOAD_LOCK:
+        text_encoder = CLIPTextModel.from_pretrained(str(base), subfolder="text_encoder", use_safetensors=True)
+        vae = AutoencoderKL.from_pretrained(str(base), subfolder="vae", use_safetensors=True)
+        unet = UNet2DConditionModel.from_pretrained(str(base), subfolder="unet", use_safetensors=True)
+        for model in (text_encoder, vae, unet):
+            model.requires_grad_(False)
+            model.to(accelerator.device, dtype=frozen_dtype)
+        alpha = cfg.alpha or cfg.rank
+        torch.manual_seed(cfg.seed)  # the adapters' initial weights depend on it
+        unet.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
+                                    target_modules=UNET_TARGETS))
+        if cfg.train_text_encoder:
+            text_encoder.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
+                                                target_modules=TEXT_TARGETS))
     noise_scheduler = DDPMScheduler.from_config(DDPMScheduler.load_config(str(base), subfolder="scheduler"))
-    for model in (text_encoder, vae, unet):
-        model.requires_grad_(False)
-        model.to(accelerator.device, dtype=frozen_dtype)
     resolution = cfg.resolution or int(vae.config.sample_size)
-    alpha = cfg.alpha or cfg.rank
-    torch.manual_seed(cfg.seed)  # the adapters' initial weights depend on it
-    unet.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
-                                target_modules=UNET_TARGETS))
-    if cfg.train_text_encoder:
-        text_encoder.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
-                                            target_modules=TEXT_TARGETS))
     trained = [unet] + ([text_encoder] if cfg.train_text_encoder else [])
     cast_training_params(trained, dtype=torch.float32)  # adapters train in float32 even under bf16
     if cfg.gradient_checkpointing:

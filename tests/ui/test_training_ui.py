@@ -16,7 +16,7 @@ DASHBOARD = "notebooks/dashboards/creator.ipynb"
 @pytest.fixture(scope="module")
 def random_base(tmp_path_factory):
     """A randomly initialised tiny base: the test checks the panel, not image quality."""
-    from studio.training.tiny_random import make_random_base
+    from tests.tiny_random import make_random_base
 
     return make_random_base(tmp_path_factory.mktemp("bases") / "tiny-random")
 

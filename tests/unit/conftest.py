@@ -18,7 +18,7 @@ from tests.unit.training_setup import FAST
 
 @pytest.fixture(scope="session")
 def random_base(tmp_path_factory):
-    from studio.training.tiny_random import make_random_base
+    from tests.tiny_random import make_random_base
 
     return make_random_base(tmp_path_factory.mktemp("bases") / "tiny-random")
 
@@ -52,3 +52,10 @@ def trained(trained_home, tmp_path):
     yield st
     st.close()
 
+
+
+@pytest.fixture
+def vetted_with_portfolio(vetted, portfolio_dir):
+    """A fresh home with vetted 'ada' and her six consented images, nothing trained yet."""
+    vetted.add_to_portfolio("ada", [portfolio_dir])
+    return vetted

@@ -7,7 +7,8 @@ import os
 
 import pytest
 
-from studio.assistant import Assistant, guardrails, parse_chats, parse_knowledge, sample_chats_path, sample_knowledge_path
+from studio.assistant import Assistant, guardrails, parse_chats, parse_knowledge
+from studio.samples import chats_path, knowledge_path
 from studio.cli import main
 from studio.errors import StudioError
 
@@ -30,7 +31,7 @@ handoff_topics:
 @pytest.fixture
 def oskar(st):
     st.add_creator("oskar", "Oskar Lind", level="level2")
-    a = Assistant(st, "oskar")
+    a = st.assistant("oskar")
     a.setup(KNOWLEDGE)
     return a
 
@@ -97,6 +98,39 @@ def test_approve_before_send_queues_replies(oskar):
     assert sent.status == "sent" and oskar.queue() == []
 
 
+# --- one assistant per creator, one index ---------------------------------------------------
+
+
+def test_studio_keeps_one_assistant_per_creator_and_reuses_its_index(oskar, st):
+    assert st.assistant("oskar") is oskar
+    oskar.reply("How much does a logo cost?")
+    assert oskar.index.builds == 1
+    built = oskar.index.current
+    oskar.reply("How long does the logo take?")
+    oskar.settings(approve_before_send=False)  # settings are not in the index
+    st.assistant("oskar").reply("Will you sign an NDA?")
+    assert oskar.index.builds == 1 and oskar.index.current is built
+
+
+def test_index_is_rebuilt_when_knowledge_or_approved_pairs_change(oskar, home):
+    import studio
+
+    added = oskar.add_qa("Do you make mascots?", "Yes, mascots are part of my Logo design gig.")
+    r = oskar.reply("Do you make mascots?")
+    assert oskar.index.builds == 1 and r.source == f"qa:{added.id}"
+    oskar.reject(added.id)
+    assert oskar.reply("Do you make mascots?").source != f"qa:{added.id}"
+    assert oskar.index.builds == 2
+    oskar.setup(KNOWLEDGE.replace("price: 40", "price: 45"))
+    assert "$45" in oskar.reply("How much does a logo cost?").text and oskar.index.builds == 3
+    other = studio.open(home)  # a change made elsewhere (another process, the CLI) is noticed too
+    try:
+        again = other.assistant("oskar").add_qa("Do you make mascots?", "Yes, mascots are part of my Logo design gig.")
+    finally:
+        other.close()
+    assert oskar.reply("Do you make mascots?").source == f"qa:{again.id}" and oskar.index.builds == 4
+
+
 # --- guardrails -----------------------------------------------------------------------------
 
 
@@ -161,14 +195,16 @@ def test_setup_from_file_and_unknown_handle(st, tmp_path):
     bad = tmp_path / "oskar.yaml"
     bad.write_text(KNOWLEDGE.replace("price: 150", "price: -5"))
     with pytest.raises(StudioError, match=r"oskar.yaml line 7: gigs\[0\].packages\[1\].price"):
-        Assistant(st, "oskar").setup(bad)
+        st.assistant("oskar").setup(bad)
     with pytest.raises(StudioError, match="no creator with handle 'nobody'"):
-        Assistant(st, "nobody")
+        st.assistant("nobody")
+    with pytest.raises(StudioError, match="no creator with handle 'nobody'"):
+        Assistant(st.context, "nobody")
 
 
 def test_every_sample_knowledge_file_is_valid():
     for handle in ("mira", "oskar", "juno"):
-        k = parse_knowledge(sample_knowledge_path(handle).read_text())
+        k = parse_knowledge(knowledge_path(handle).read_text())
         assert k.gigs and k.handoff_topics
         # the sample's own Q&A answers pass its guardrails
         assert all(guardrails.check(a, k) == [] for _, a in k.qa), handle
@@ -180,15 +216,15 @@ def test_every_sample_knowledge_file_is_valid():
 @pytest.fixture
 def mira(st):
     st.add_creator("mira", "Mira Okafor", level="top_rated")
-    a = Assistant(st, "mira")
-    a.setup(sample_knowledge_path("mira"))
+    a = st.assistant("mira")
+    a.setup(knowledge_path("mira"))
     return a
 
 
 def test_chat_import_proposes_pairs_and_nothing_unapproved_is_answered(mira):
     before = mira.reply("Do you draw animals?")
     assert before.handoff
-    info = mira.import_chats(sample_chats_path("mira"))
+    info = mira.import_chats(chats_path("mira"))
     assert info["imported"] == 8 and info["skipped_without_consent"] == 2 and info["proposed"] >= 1
     animals = next(p for p in mira.proposals() if "animal" in p.question.lower())
     assert animals.support >= 2 and animals.status == "proposed"
@@ -199,16 +235,16 @@ def test_chat_import_proposes_pairs_and_nothing_unapproved_is_answered(mira):
 
 
 def test_rejected_proposals_are_never_used(mira):
-    mira.import_chats(sample_chats_path("mira"))
+    mira.import_chats(chats_path("mira"))
     animals = next(p for p in mira.proposals() if "animal" in p.question.lower())
     mira.reject(animals.id)
     assert mira.reply("Do you draw animals?").handoff
-    mira.import_chats(sample_chats_path("mira"))  # importing again proposes nothing new
+    mira.import_chats(chats_path("mira"))  # importing again proposes nothing new
     assert all(p.id != animals.id for p in mira.proposals())
 
 
 def test_unconsented_chats_are_never_used(mira, st):
-    mira.import_chats(sample_chats_path("mira"))
+    mira.import_chats(chats_path("mira"))
     # The two unconsented conversations ask the same question twice ("Moonfox Harbour"):
     # it would be proposed and would show in insights if they were used.
     everything = json.dumps([q.as_dict() for q in mira.qa()]) + json.dumps(mira.insights(), default=str)
@@ -248,7 +284,7 @@ def test_malformed_chat_logs_are_rejected_whole(mira, tmp_path, lines, expected)
 
 
 def test_insights_show_gaps_reasons_rate_and_orders(mira):
-    mira.import_chats(sample_chats_path("mira"))
+    mira.import_chats(chats_path("mira"))
     r1 = mira.reply("How much is a children's book illustration?")
     mira.reply("Can you do it cheaper?", conversation_id=r1.conversation_id)
     mira.mark_order(r1.conversation_id)
@@ -315,7 +351,7 @@ def test_lexical_fallback_answers_and_hands_off(st):
     from studio.assistant.embed import LexicalEncoder
 
     st.add_creator("oskar", "Oskar Lind", level="level2")
-    a = Assistant(st, "oskar", encoder=LexicalEncoder())
+    a = Assistant(st.context, "oskar", encoder=LexicalEncoder())
     a.setup(KNOWLEDGE)
     r = a.reply("how much is logo design?")
     assert not r.handoff and "$40" in r.text

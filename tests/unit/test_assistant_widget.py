@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from studio.assistant import Assistant, sample_chats_path, sample_knowledge_path
+from studio.samples import chats_path, knowledge_path
 
 pytest.importorskip("ipywidgets")
 
@@ -14,7 +14,7 @@ def panel(st):
     from widgets.assistant import AssistantPanel
 
     st.add_creator("oskar", "Oskar Lind", level="level2")
-    Assistant(st, "oskar").setup(sample_knowledge_path("oskar"))
+    st.assistant("oskar").setup(knowledge_path("oskar"))
     p = AssistantPanel(st, "oskar")
     yield p
     p.close()
@@ -38,11 +38,24 @@ def test_saving_invalid_knowledge_shows_the_error(panel):
 
 
 def test_proposals_can_be_approved_from_the_panel(panel, st):
-    Assistant(st, "oskar").import_chats(sample_chats_path("oskar"))
+    st.assistant("oskar").import_chats(chats_path("oskar"))
     proposals = [c for c in panel.qa_box.children if "studio-assistant-proposal" in c._dom_classes]
     assert proposals
-    n = len(Assistant(st, "oskar").qa("approved"))
+    n = len(st.assistant("oskar").qa("approved"))
     proposals[0].children[1].children[1].click()  # Approve
-    assert len(Assistant(st, "oskar").qa("approved")) == n + 1
+    assert len(st.assistant("oskar").qa("approved")) == n + 1
     panel.insights_button.click()
     assert "Most frequent questions" in panel.insights_html.value
+
+
+def test_panel_reuses_the_creators_assistant_and_its_index(panel, st):
+    a = st.assistant("oskar")
+    panel.message.value = "How much is the basic logo?"
+    panel.send_button.click()
+    assert a.index.builds == 1  # the panel replied through the studio's one assistant for oskar
+    built = a.index.current
+    for text in ("How long does the premium logo take?", "Will you sign an NDA?"):
+        panel.message.value = text
+        panel.send_button.click()
+    assert a.index.builds == 1 and a.index.current is built
+    assert len(a.history()) == 3 and st.assistant("oskar") is a

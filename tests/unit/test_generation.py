@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from studio import cli, generation
+from studio import cli, inference
 from studio.errors import StudioError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -59,24 +59,23 @@ def test_studio_generate_matches_a_plain_diffusers_pipeline_with_the_saved_adapt
 
 
 def test_batch_previews_reuse_one_loaded_pipeline(trained):
-    generation.forget_pipelines()
-    before = generation.LOADS["count"]
+    inference.forget_pipelines()
+    before = inference.LOADS["count"]
     trained.generate("ada", PROMPT, n=3, seed=1)
     trained.generate("ada", "a red circle on a white background", n=2, seed=1)
-    assert generation.LOADS["count"] == before + 1
+    assert inference.LOADS["count"] == before + 1
 
 
 def test_a_buyer_gets_a_downscaled_watermarked_preview_and_the_clean_image_is_kept(trained, tmp_path):
     with pytest.raises(StudioError, match="not published"):
         trained.generate("ada", PROMPT, seed=3, buyer="bob@example.com")
     trained.quality_gate("ada")
-    from studio import marketplace
     from studio.store.tables import ModelVersion
 
     with trained.transaction() as s:  # whatever the random base scored, let it be published here
         row = s.get(ModelVersion, trained.models("ada")[0].id)
         row.scores = {**row.scores, "passed": True}
-    marketplace.publish(trained, "ada", price_cents=300)
+    trained.publish("ada", price_cents=300)
     (g,) = trained.generate("ada", PROMPT, seed=3, buyer="bob@example.com")
     clean, preview = _png(trained.blobs.get(g.sha256)), _png(trained.blobs.get(g.preview_sha256))
     assert clean.shape == (64, 64, 3) and preview.shape[0] < 64
@@ -92,13 +91,13 @@ def test_a_buyer_gets_a_downscaled_watermarked_preview_and_the_clean_image_is_ke
 
 def test_an_output_too_close_to_a_training_item_is_flagged_and_not_offered(trained, portfolio_dir, monkeypatch):
     first = Image.open(sorted(portfolio_dir.glob("*.png"))[0])
-    refs = {"itm_a": generation.phash(first), "itm_b": generation.phash(Image.open(sorted(portfolio_dir.glob("*.png"))[1]))}
+    refs = {"itm_a": inference.phash(first), "itm_b": inference.phash(Image.open(sorted(portfolio_dir.glob("*.png"))[1]))}
     nudged = Image.fromarray(np.clip(np.asarray(first).astype(int) + 6, 0, 255).astype("uint8"))
-    assert "itm_a" in generation.memorisation_flag(generation.phash(nudged), refs)
+    assert "itm_a" in inference.memorisation_flag(inference.phash(nudged), refs)
     noise = Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 64, 3), dtype=np.uint8))
-    assert generation.memorisation_flag(generation.phash(noise), refs) is None
+    assert inference.memorisation_flag(inference.phash(noise), refs) is None
     # through generate: with the threshold at its widest, every output counts as a copy
-    monkeypatch.setattr(generation, "MEMORISED_BITS", 64)
+    monkeypatch.setattr(inference, "MEMORISED_BITS", 64)
     (g,) = trained.generate("ada", PROMPT, seed=11)
     assert g.flagged and "too close to training item itm_" in g.flagged
     assert not g.offered and g.price_cents is None

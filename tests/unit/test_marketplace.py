@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from studio import marketplace
+from studio.quality import gate, metrics
 from studio.errors import StudioError
 
 pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 def _fake_gate(monkeypatch, model: float, base: float):
-    monkeypatch.setattr(marketplace, "compare_styles", lambda b, m, r: {
+    monkeypatch.setattr(gate, "compare_styles", lambda b, m, r: {
         "style_distance_base": base, "style_distance_model": model})
 
 
@@ -34,7 +34,7 @@ def test_style_distance_prefers_images_in_the_portfolio_style(portfolio_dir):
     mira = [Image.open(p) for p in sorted(portfolio_dir.glob("*.png"))]
     same_style = [world.render(500 + i, world.STYLES["flat-pastel"])[0] for i in range(6)]
     other_style = [world.render(500 + i, world.STYLES["textured"])[0] for i in range(6)]
-    d = marketplace.compare_styles(other_style, same_style, mira)
+    d = metrics.compare_styles(other_style, same_style, mira)
     assert d["style_distance_model"] < d["style_distance_base"]
     assert samples.SAMPLE_CREATORS[0].style == "flat-pastel"
 

@@ -108,7 +108,8 @@ def test_load_base_makes_64px_images_same_seed_same_image(pipe):
 
 
 def test_checker_recognises_rendered_images():
-    from studio.models.checker import Checker, evaluate_rendered
+    from studio.models.build.measure import evaluate_rendered
+    from studio.models.checker import Checker
 
     acc = evaluate_rendered(Checker.load(), n=120, seed=11)
     assert acc["shape_accuracy"] >= 0.9
@@ -129,3 +130,15 @@ def test_sampled_prompts_follow_the_grammar():
         prompt, color, shape = world.sample_prompt(rng)
         objs, bg = world.parse_caption(prompt)
         assert objs == [(color, shape)] and bg != color
+
+
+def test_the_runtime_never_imports_the_build_tools():
+    import subprocess
+    import sys
+
+    # the runtime: loading a base, generating, training, and judging images with the shipped checker
+    code = ("import sys, studio, studio.models, studio.models.checker, studio.models.world, studio.inference, "
+            "studio.training.lora, studio.quality.metrics; studio.models.checker.Checker.load(); "
+            "print(sorted(m for m in sys.modules if m.startswith('studio.models.build')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip().splitlines()[-1] == "[]"

@@ -1,23 +1,25 @@
-"""Generating images: previews for buyers, deliverables kept for purchase, the memorisation guard.
+"""Inference: loading a model folder, rendering images, previews and perceptual hashes.
+
+It knows no studio home: it turns (model folder or base, prompt, seeds) into images. The
+services above it (the quality gate, the marketplace's generations) record what it makes.
 
 - One loaded pipeline per model, reused across requests (:func:`pipeline`, a small LRU cache).
 - One image per seed, generated on its own: the same prompt and seed always give the same
   image, whether it comes from ``studio generate`` or a plain diffusers pipeline.
-- A buyer sees a downscaled, visibly watermarked preview; the clean full image goes to the
-  blob store for a later purchase.
-- Every output is compared with the model's training images by perceptual hash; an
-  output too close to one is flagged (``Generation.flagged``) and not offered for sale.
+- A buyer sees a downscaled, visibly watermarked preview (:func:`watermark`).
+- :func:`memorisation_flag` compares an output with training images by perceptual hash.
+- A trained model folder holds ``pytorch_lora_weights.safetensors`` and
+  ``training_manifest.json`` (:func:`read_manifest`); `studio.training.export` writes them.
 """
 
 from __future__ import annotations
 
 import io
+import json
 import re
 import threading
 import warnings
 from collections import OrderedDict
-from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 
 from studio.errors import StudioError
@@ -27,12 +29,24 @@ MEMORISED_BITS = 6  # perceptual-hash distance (of 64 bits) at or under which an
 PREVIEW_SCALE = 0.5
 PREVIEW_MIN_SIDE = 48
 
+WEIGHTS_NAME = "pytorch_lora_weights.safetensors"
+MANIFEST_NAME = "training_manifest.json"
+
 _PIPES: OrderedDict = OrderedDict()
 _LOCK = threading.RLock()
 LOADS = {"count": 0}  # how many pipelines were loaded from disk (tests and bench read it)
 
 
 # --- pipelines ---------------------------------------------------------------------------------
+
+
+def read_manifest(folder: Path) -> dict:
+    """What a trained model folder records about itself: base, config, items, metrics."""
+    path = Path(folder) / MANIFEST_NAME
+    if not path.is_file():
+        raise StudioError(f"{folder} is not a trained model folder (no {MANIFEST_NAME})")
+    return json.loads(path.read_text())
+
 
 
 def base_of(manifest: dict) -> str:
@@ -45,11 +59,12 @@ def base_of(manifest: dict) -> str:
 
 def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None, device: str = "cpu"):
     """A ready pipeline for a trained model folder (its base + adapter), or a base alone. Cached."""
-    from studio.training import base_sha256, default_base, export, quiet_libraries, resolve_base
+    from studio.models import load_base
+    from studio.models.bases import LOAD_LOCK, base_sha256, cpu_threads, default_base, quiet_libraries, resolve_base
 
     quiet_libraries()
     model_dir = Path(model_dir).resolve() if model_dir is not None else None
-    manifest = export.read_manifest(model_dir) if model_dir is not None else None
+    manifest = read_manifest(model_dir) if model_dir is not None else None
     base = base or (base_of(manifest) if manifest else default_base())
     base_dir = resolve_base(base)
     key = (str(base_dir.resolve()), str(model_dir), device)
@@ -60,16 +75,13 @@ def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None
         if manifest is not None and manifest["base"]["sha256"] != base_sha256(base_dir):
             raise StudioError(f"model {model_dir.name} was trained on a different version of base {base!r} "
                               f"(sha256 {manifest['base']['sha256'][:12]}...); retrain it on the current base")
-        from studio.models import load_base
-        from studio.training import cpu_threads
-
         if device == "cpu":
             cpu_threads()
-        with warnings.catch_warnings():  # diffusers' torch_dtype deprecation notice, from load_base
+        with LOAD_LOCK, warnings.catch_warnings():  # diffusers' torch_dtype deprecation notice, from load_base
             warnings.simplefilter("ignore", FutureWarning)
             pipe = load_base(base_dir, device=device)
-        if model_dir is not None:
-            pipe.load_lora_weights(str(model_dir))
+            if model_dir is not None:
+                pipe.load_lora_weights(str(model_dir))
         pipe.studio_path = base_dir
         LOADS["count"] += 1
         _PIPES[key] = pipe
@@ -189,114 +201,6 @@ def memorisation_flag(img_hash: str, references: dict[str, str], max_bits: int |
     if ref is not None and dist <= (MEMORISED_BITS if max_bits is None else max_bits):
         return f"too close to training item {ref} (perceptual-hash distance {dist} of 64 bits)"
     return None
-
-
-# --- recorded generations (a studio home) ------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class GenerationView:
-    id: str
-    model_version_id: str | None
-    prompt: str
-    seed: int
-    buyer: str | None
-    sha256: str  # the clean full image
-    preview_sha256: str | None
-    phash: str | None
-    flagged: str | None
-    price_cents: int | None
-    status: str
-    created_at: datetime
-
-    @property
-    def offered(self) -> bool:
-        """May a buyer purchase it? Not if it copies a training item or is hidden."""
-        return self.flagged is None and self.status == "draft"
-
-
-def view(g) -> GenerationView:
-    return GenerationView(g.id, g.model_version_id, g.prompt, g.seed, g.buyer, g.blob_sha256, g.preview_sha256,
-                          g.phash, g.flagged, g.price_cents, g.status, g.created_at)
-
-
-_REFERENCE_HASHES: dict[str, dict[str, str]] = {}
-
-
-def reference_hashes(st, version) -> dict[str, str]:
-    """Perceptual hashes of the images a model version learnt from (item id -> phash)."""
-    from PIL import Image
-
-    if version.id not in _REFERENCE_HASHES:
-        refs = {}
-        for item in version.manifest.get("items", []):
-            if item.get("role") == "train" and item["sha256"] in st.blobs:
-                img = Image.open(io.BytesIO(st.blobs.get(item["sha256"])))
-                refs[item.get("item_id") or item["sha256"][:12]] = phash(img)
-        _REFERENCE_HASHES[version.id] = refs
-    return _REFERENCE_HASHES[version.id]
-
-
-def generate(st, handle: str, prompt: str, n: int = 1, seed: int | None = None, buyer: str | None = None,
-             version_id: str | None = None, device: str = "cpu") -> list[GenerationView]:
-    """Generate ``n`` images (seeds ``seed .. seed+n-1``) from the creator's model and record each.
-
-    A buyer may only use a published model; the creator may preview any trained version.
-    A disabled model generates nothing.
-    """
-    import secrets
-
-    from studio import marketplace
-    from studio.rights import ledger
-    from studio.store.tables import Blob, Generation
-
-    if not 1 <= int(n) <= 64:
-        raise StudioError(f"-n must be between 1 and 64, not {n}")
-    if buyer is not None and not re.match(r"^[^@\s]+@[^@\s]+\.[^@\s]+$", buyer):
-        raise StudioError(f"--buyer must be an email address, not {buyer!r}")
-    version, model = marketplace.version_for_generation(st, handle, version_id, buyer)
-    pipe = pipeline(st.home / version.path, device=device)
-    prompt = check_prompt(pipe, prompt)
-    seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    refs = reference_hashes(st, version)
-    price = marketplace.current_price(st, model.id) if buyer else None
-    out = []
-    seeds = list(range(seed, seed + int(n)))
-    for s, img in zip(seeds, render_many(pipe, prompt, seeds)):
-        clean, preview = png_bytes(img), png_bytes(watermark(img))
-        h = phash(img)
-        flag = memorisation_flag(h, refs)
-        clean_sha, preview_sha = st.blobs.put(clean), st.blobs.put(preview)
-        with st.transaction() as session:
-            for sha, size in ((clean_sha, len(clean)), (preview_sha, len(preview))):
-                if session.get(Blob, sha) is None:
-                    session.add(Blob(sha256=sha, size=size, media_type="image/png"))
-            session.flush()
-            row = Generation(model_version_id=version.id, creator_id=model.creator_id, prompt=prompt, seed=s,
-                             buyer=buyer, blob_sha256=clean_sha, preview_sha256=preview_sha, phash=h, flagged=flag,
-                             price_cents=None if flag else price, status="draft")
-            session.add(row)
-            session.flush()
-            ledger.append(session, "generation.created", row.id, {
-                "creator": handle, "model": model.id, "version": version.id, "prompt": prompt, "seed": s,
-                "buyer": buyer, "sha256": clean_sha, "preview_sha256": preview_sha, "phash": h, "flagged": flag})
-            out.append(view(row))
-    st._notify("generation.created", {"handle": handle, "ids": [g.id for g in out]})
-    return out
-
-
-def generations(st, handle: str | None = None, buyer: str | None = None) -> list[GenerationView]:
-    from sqlalchemy import select
-
-    from studio.store.tables import Creator, Generation
-
-    with st.transaction() as s:
-        q = select(Generation).order_by(Generation.created_at, Generation.id)
-        if handle:
-            q = q.join(Creator, Creator.id == Generation.creator_id).where(Creator.handle == handle)
-        if buyer:
-            q = q.where(Generation.buyer == buyer)
-        return [view(g) for g in s.scalars(q)]
 
 
 def slug(prompt: str, limit: int = 40) -> str:

@@ -1,19 +1,20 @@
 """A randomly initialised studio-tiny-shaped base, built from config and saved in diffusers layout.
 
-Tests, notebooks' dry runs and the browser tests use it so that they never depend on
+The unit and browser tests and ``bench/bench_training.py`` use it so that they never depend on
 the shipped weights being trained (or present). It draws noise; that is all it has to do.
+It is built and saved by the same code as studio-tiny (``studio.models.build.tiny``).
 
-    python -m studio.training.tiny_random OUT_DIR
+    python -m tests.tiny_random OUT_DIR
 """
 
 from __future__ import annotations
 
 import json
+import shutil
 import sys
 from pathlib import Path
 
-from studio.models import tiny, world
-from studio.models.tokenizer import load_tokenizer, save_tokenizer
+from studio.models.build import tiny
 
 TEST_INFERENCE = dict(num_inference_steps=4, guidance_scale=5.0, scheduler="DPMSolverMultistepScheduler",
                       height=64, width=64)
@@ -28,28 +29,18 @@ SMALL_VAE = dict(block_out_channels=(8, 16, 16), norm_num_groups=4)
 def make_random_base(folder: str | Path, seed: int = 0, small: bool = True) -> Path:
     """Write a random base to ``folder`` (once; an existing base there is reused)."""
     import torch
-    from diffusers import StableDiffusionPipeline
 
     folder = Path(folder)
     if (folder / "model_index.json").is_file():
         return folder
     torch.manual_seed(seed)
     tok_dir = folder.parent / (folder.name + "-tokenizer-src")
-    save_tokenizer(tok_dir, {w: 1 for w in world.vocabulary()})
-    tokenizer = load_tokenizer(tok_dir)
+    tokenizer = tiny.build_tokenizer(tok_dir)
     vae = tiny.build_vae(**(SMALL_VAE if small else {}))
     text_encoder = tiny.build_text_encoder(tokenizer, **(SMALL_TEXT if small else {}))
     unet = tiny.build_unet(**(SMALL_UNET if small else {}))
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                   scheduler=tiny.build_inference_scheduler(), safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    pipe.save_pretrained(str(folder), safe_serialization=True)
-    for f in (folder / "tokenizer").iterdir():  # ship the BPE files, as studio-tiny does
-        f.unlink()
-    for f in tok_dir.iterdir():
-        (folder / "tokenizer" / f.name).write_bytes(f.read_bytes())
-        f.unlink()
-    tok_dir.rmdir()
+    tiny.save_pipeline(folder, vae, text_encoder, tokenizer, unet, tok_dir)  # with the BPE files, as studio-tiny
+    shutil.rmtree(tok_dir)
     (folder / "studio.json").write_text(json.dumps({"inference": TEST_INFERENCE, "random": True}, indent=2) + "\n")
     return folder
 

@@ -10,10 +10,16 @@
   unchanged: the pooled embedding is computed from ``encoder_hidden_states``.
 - Scheduler: DDPM for training; DPMSolverMultistep for inference.
 
-The configs below are plain dicts so a test can build the models in memory.
+The configs below are plain dicts so a test can build the models in memory;
+:func:`save_pipeline` writes a built base in diffusers layout with its BPE tokenizer files.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
+
+from studio.models import world
+from studio.models.build.tokenizer import load_tokenizer, save_tokenizer
 
 VAE_CONFIG = dict(
     in_channels=3,
@@ -74,6 +80,12 @@ DEFAULT_INFERENCE = dict(num_inference_steps=15, guidance_scale=8.0, scheduler="
                          height=64, width=64)
 
 
+def build_tokenizer(folder: str | Path):
+    """Train the BPE tokenizer on the world's caption vocabulary, write it to ``folder`` and load it."""
+    save_tokenizer(folder, {w: 1 for w in world.vocabulary()})
+    return load_tokenizer(folder)
+
+
 def build_vae(**over):
     from diffusers import AutoencoderKL
 
@@ -112,3 +124,23 @@ def build_inference_scheduler():
 
 def n_params(model) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def save_pipeline(out: Path, vae, text_encoder, tokenizer, unet, tokenizer_dir: str | Path) -> None:
+    """Save a ``StableDiffusionPipeline`` (safetensors, inference scheduler) to ``out``.
+
+    The tokenizer ships as the BPE files it was trained as (``tokenizer_dir``: vocab.json +
+    merges.txt ...), loadable with ``CLIPTokenizer.from_pretrained(out / "tokenizer", model_max_length=77)``.
+    """
+    from diffusers import StableDiffusionPipeline
+
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
+                                   scheduler=build_inference_scheduler(), safety_checker=None,
+                                   feature_extractor=None, requires_safety_checker=False)
+    out.mkdir(parents=True, exist_ok=True)
+    pipe.save_pretrained(str(out), safe_serialization=True)
+    tok_out = out / "tokenizer"
+    for f in tok_out.iterdir():
+        f.unlink()
+    for f in Path(tokenizer_dir).iterdir():
+        (tok_out / f.name).write_bytes(f.read_bytes())

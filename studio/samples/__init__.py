@@ -69,7 +69,7 @@ def seed(st, seed: int = 0, images: int = 24) -> dict:
         with st.transaction() as s:
             exists = s.scalar(select(Creator).where(Creator.handle == creator.handle)) is not None
         if not exists:
-            st.add_creator(creator.handle, creator.name, creator.level, plan="creator")
+            st.add_creator(creator.handle, creator.name, creator.level, plan="creator", style_word=creator.trigger)
         with tempfile.TemporaryDirectory() as tmp:
             paths = write_portfolio(Path(tmp), creator, seed, images)
             own = st.add_to_portfolio(creator.handle, paths[:-1], consent="own")
@@ -78,8 +78,31 @@ def seed(st, seed: int = 0, images: int = 24) -> dict:
                     "added": len(own.added) + len(commissioned.added),
                     "duplicates": len(own.duplicates) + len(commissioned.duplicates)})
     # Each sample creator's assistant knowledge (gigs, Q&A, handoff topics). Past chats are
-    # left out here: importing them loads the embedding model; see studio.assistant.seed_samples.
-    from studio.assistant import seed_samples
-
-    seed_samples(st, chats=False)
+    # left out here: importing them loads the embedding model; see seed_assistants.
+    seed_assistants(st, chats=False)
     return {"seed": seed, "creators": out}
+
+
+ASSISTANT_DATA = Path(__file__).resolve().parent / "assistant"
+
+
+def knowledge_path(handle: str) -> Path:
+    """The sample knowledge YAML (gigs, approved Q&A, handoff topics) of a sample creator."""
+    return ASSISTANT_DATA / f"{handle}.yaml"
+
+
+def chats_path(handle: str) -> Path:
+    """The sample past-chat log (JSONL) of a sample creator."""
+    return ASSISTANT_DATA / f"{handle}-chats.jsonl"
+
+
+def seed_assistants(st, handles: tuple[str, ...] | None = None, chats: bool = True) -> list[dict]:
+    """Set up the sample creators' assistants (and import their sample chats); safe to run again."""
+    out = []
+    for handle in handles or tuple(c.handle for c in SAMPLE_CREATORS):
+        assistant = st.assistant(handle)
+        info = assistant.setup(knowledge_path(handle))
+        if chats and chats_path(handle).is_file():
+            info["chats"] = assistant.import_chats(chats_path(handle))
+        out.append(info)
+    return out

@@ -1,6 +1,6 @@
 """Pretrain the studio-tiny base on the procedural shapes world, on a CPU.
 
-    python -m studio.models.pretrain_tiny [--seed 0] [--out studio/models/studio-tiny] [--steps 3000]
+    python -m studio.models.build.pretrain_tiny [--seed 0] [--out studio/models/studio-tiny] [--steps 3000]
 
 Reads top to bottom:
 
@@ -14,7 +14,7 @@ Reads top to bottom:
 5. fine-tune the VAE decoder on whole images (encoder frozen);
 6. save a ``StableDiffusionPipeline`` (EMA weights) with ``save_pretrained``
    (safetensors), plus ``studio.json`` holding the default inference settings.
-   ``python -m studio.models.card --folder OUT`` then measures it and writes README.md.
+   ``python -m studio.models.build.card --folder OUT`` then measures it and writes README.md.
 
 Everything is seeded: the same seed, steps and batch size give the same weights
 (up to floating-point non-determinism of multithreaded CPU kernels).
@@ -32,10 +32,10 @@ from pathlib import Path
 
 import numpy as np
 
-from studio.models import tiny, world
-from studio.models.tokenizer import load_tokenizer, save_tokenizer
+from studio.models import BUILTIN, world
+from studio.models.build import tiny
 
-DEFAULT_OUT = Path(__file__).parent / "studio-tiny"
+DEFAULT_OUT = BUILTIN["studio-tiny"]
 
 
 def log(msg: str) -> None:
@@ -153,20 +153,8 @@ def torch_minimum(x, v):
 
 
 def save_pipeline(out: Path, vae, text_encoder, tokenizer, unet, meta: dict) -> None:
-    from diffusers import StableDiffusionPipeline
-
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tokenizer, unet=unet,
-                                   scheduler=tiny.build_inference_scheduler(), safety_checker=None,
-                                   feature_extractor=None, requires_safety_checker=False)
-    out.mkdir(parents=True, exist_ok=True)
-    pipe.save_pretrained(str(out), safe_serialization=True)
-    # ship the tokenizer as the BPE files it was trained as (vocab.json + merges.txt), loadable
-    # with CLIPTokenizer.from_pretrained(out / "tokenizer", model_max_length=77)
-    tok_out = out / "tokenizer"
-    for f in tok_out.iterdir():
-        f.unlink()
-    for f in Path(meta["tokenizer_dir"]).iterdir():
-        (tok_out / f.name).write_bytes(f.read_bytes())
+    """The pipeline with its BPE tokenizer files (``meta["tokenizer_dir"]``), plus ``studio.json``."""
+    tiny.save_pipeline(out, vae, text_encoder, tokenizer, unet, meta["tokenizer_dir"])
     (out / "studio.json").write_text(json.dumps(meta, indent=2) + "\n")
 
 
@@ -201,8 +189,7 @@ def main(argv=None) -> None:
 
     # 1. tokenizer
     tok_dir = work / "tokenizer"
-    save_tokenizer(tok_dir, {w: 1 for w in world.vocabulary()})
-    tokenizer = load_tokenizer(tok_dir)
+    tokenizer = tiny.build_tokenizer(tok_dir)
     assert tokenizer.unk_token_id not in tokenizer("a red circle on a blue background").input_ids[1:-1]
     log(f"tokenizer: {len(tokenizer)} tokens")
 
@@ -293,7 +280,7 @@ def main(argv=None) -> None:
     log(f"saved {out}")
     print(f"pretraining took {total / 60:.1f} min (vae {t_vae / 60:.1f}, encode {t_enc / 60:.1f}, "
           f"unet {t_unet / 60:.1f}, decoder {t_dec / 60:.1f})", flush=True)
-    print(f"measure it and write the model card with: python -m studio.models.card --folder {out}", flush=True)
+    print(f"measure it and write the model card with: python -m studio.models.build.card --folder {out}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Write the studio-tiny model card (README.md with Hugging Face YAML metadata) from measured figures.
 
-    python -m studio.models.card [--folder studio/models/studio-tiny] [--n 200]
+    python -m studio.models.build.card [--folder studio/models/studio-tiny] [--n 200]
 
 measures prompt following and preview latency on the folder's pipeline, stores
 them in ``studio.json`` under ``"measured"`` and (re)writes ``README.md``.
@@ -14,7 +14,8 @@ import statistics
 import time
 from pathlib import Path
 
-from studio.models import tiny
+from studio.models import BUILTIN
+from studio.models.build import tiny
 
 
 def vae_roundtrip(pipe, checker, n: int = 300, seed: int = 9) -> dict:
@@ -23,11 +24,12 @@ def vae_roundtrip(pipe, checker, n: int = 300, seed: int = 9) -> dict:
     import torch
 
     from studio.models import world
-    from studio.models.checker import _labelled, _to_tensor
+    from studio.models.build.measure import labelled
+    from studio.models.checker import to_tensor
 
-    imgs, y = _labelled(range(3 * 10**8 + seed * 10**5, 3 * 10**8 + seed * 10**5 + n), [world.DEFAULT_STYLE])
+    imgs, y = labelled(range(3 * 10**8 + seed * 10**5, 3 * 10**8 + seed * 10**5 + n), [world.DEFAULT_STYLE])
     with torch.no_grad():
-        rec = pipe.vae.decode(pipe.vae.encode(_to_tensor(imgs)).latent_dist.mean).sample
+        rec = pipe.vae.decode(pipe.vae.encode(to_tensor(imgs)).latent_dist.mean).sample
     rec = ((rec.clamp(-1, 1) + 1) * 127.5).round().byte().permute(0, 2, 3, 1).numpy()
     pred = checker(rec)
     return dict(n=n, shape_accuracy=round(float(np.mean([world.SHAPES.index(p["shape"]) == t[0] for p, t in zip(pred, y)])), 4),
@@ -39,7 +41,8 @@ def measure(folder: Path, n: int = 500, seed: int = 0, repeats: int = 5) -> dict
     import torch
 
     from studio.models import load_base, load_defaults
-    from studio.models.checker import Checker, evaluate_rendered, prompt_following
+    from studio.models.build.measure import evaluate_rendered, prompt_following
+    from studio.models.checker import Checker
 
     pipe = load_base(folder)
     d = load_defaults(pipe)
@@ -108,7 +111,7 @@ inference: false
 
 The embedded base model of **studio**: a text-to-image model in the Stable Diffusion
 layout, small enough to train and run on a laptop CPU, pretrained from scratch by
-`python -m studio.models.pretrain_tiny` on a procedural world of coloured shapes.
+`python -m studio.models.build.pretrain_tiny` on a procedural world of coloured shapes.
 It is a stand-in so that the studio's LoRA training, previews and marketplace run
 offline in tests and demos; it knows nothing but this world.
 
@@ -160,7 +163,7 @@ Weights: {m.get('weights_mb', 'n/a')} MB of safetensors in total (float32).
   AdamW lr {meta['lr']} (100 warm-up steps, cosine to 10%), epsilon objective with min-SNR-5 weighting,
   {meta['cfg_dropout']:.0%} empty captions for classifier-free guidance, EMA {meta['ema']} (the EMA weights are shipped).
 - Seed {meta['seed']}. Reproduce with
-  `python -m studio.models.pretrain_tiny --seed {meta['seed']} --steps {meta['steps']} --batch {meta['batch']}`.
+  `python -m studio.models.build.pretrain_tiny --seed {meta['seed']} --steps {meta['steps']} --batch {meta['batch']}`.
 - Training time on a shared 2-core CPU at nice 10, one thread: {ts.get('total', 0) / 60:.0f} min in total
   (VAE {ts.get('vae', 0) / 60:.1f} min, latent cache {ts.get('encode', 0) / 60:.1f} min, UNet {ts.get('unet', 0) / 60:.1f} min,
   decoder fine-tune {ts.get('decoder', 0) / 60:.1f} min).
@@ -212,7 +215,7 @@ a safety-checked model and does not need one: it can only draw coloured shapes.
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--folder", type=Path, default=Path(__file__).parent / "studio-tiny")
+    p.add_argument("--folder", type=Path, default=BUILTIN["studio-tiny"])
     p.add_argument("--n", type=int, default=500)
     p.add_argument("--no-measure", action="store_true")
     args = p.parse_args(argv)

@@ -1,0 +1,61 @@
+"""`StudioContext`: what every service of an open home shares, and nothing else.
+
+The home folder, the policy, database sessions, the blob store and the event bus.
+Services (creators, portfolio, training, quality, marketplace, assistant) each take
+the context and use only these public names; `Studio` builds the context once and
+hands the same one to every service.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from studio.config import Policy, default_db_url, default_home
+from studio.errors import StudioError
+from studio.events import EventBus, EventKind
+from studio.store import BlobStore, make_engine, make_sessionmaker, migrate
+from studio.store.tables import Creator
+
+
+class StudioContext:
+    def __init__(self, home: Path | str | None, db_url: str | None, policy: Policy):
+        self.home = Path(home) if home is not None else default_home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        self.db_url = db_url or default_db_url(self.home)
+        self.policy = policy
+        self.engine = make_engine(self.db_url)
+        self.schema_found, self.schema_version = migrate(self.engine)
+        self.sessions = make_sessionmaker(self.engine)
+        self.blobs = BlobStore(self.home / "blobs")
+        self.events = EventBus()
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One unit of work: the change and its ledger event commit together or not at all."""
+        with self.sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        """A session for reads only; nothing is committed."""
+        with self.sessions() as session:
+            yield session
+
+    def creator_row(self, s: Session, handle: str) -> Creator:
+        """The creator's row in session ``s``, or a clear error."""
+        creator = s.scalar(select(Creator).where(Creator.handle == handle))
+        if creator is None:
+            raise StudioError(f"no creator with handle {handle!r} (add one with `studio creator add`)")
+        return creator
+
+    def emit(self, kind: EventKind, handle: str | None = None, **info) -> None:
+        """Announce a committed change to every listener."""
+        self.events.publish(kind, handle, **info)
+
+    def close(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,126 @@
+"""`Training`: a creator's training runs, from the options to a recorded model version.
+
+`start` checks everything in the caller's thread (vetted creator, options, consented
+images, a free version folder), then trains in a worker thread and returns the
+`TrainingRun` at once; `train` does the same in the caller's thread. Either way the run
+is listed by `runs()` for every view of the same home in this process.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+from studio.context import StudioContext
+from studio.errors import StudioError
+from studio.events import EventKind
+from studio.training import data
+from studio.training.config import TrainConfig
+from studio.training.runs import TrainingRun
+from studio.training.versions import Versions
+
+_RUNS: dict[str, list[TrainingRun]] = {}  # resolved home -> its runs in this process, oldest first
+_RUNS_LOCK = threading.Lock()
+
+
+class FolderLock:
+    """An exclusive lock on a version folder, held while a run writes into it (across processes)."""
+
+    def __init__(self, folder: Path):
+        self.path = Path(folder) / ".training.lock"
+        self.fh = None
+
+    def acquire(self) -> None:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: folder reservation alone keeps runs apart
+            return
+        self.fh = open(self.path, "a")
+        try:
+            fcntl.flock(self.fh, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self.fh.close()
+            self.fh = None
+            raise StudioError(f"another training run is writing into {self.path.parent}; "
+                              "wait for it to finish or cancel it") from None
+
+    def release(self) -> None:
+        if self.fh is not None:
+            self.fh.close()  # closing drops the flock
+            self.fh = None
+            self.path.unlink(missing_ok=True)
+
+
+class Training:
+    def __init__(self, ctx: StudioContext, creators, portfolio, versions: Versions):
+        self.ctx, self.creators, self.portfolio, self.versions = ctx, creators, portfolio, versions
+        self._key = str(ctx.home.resolve())
+
+    def runs(self, handle: str | None = None, active: bool | None = None) -> list[TrainingRun]:
+        """This home's runs in this process, oldest first (only one creator's, only active ones...)."""
+        with _RUNS_LOCK:
+            found = list(_RUNS.get(self._key, []))
+        return [r for r in found if (handle is None or r.handle == handle)
+                and (active is None or r.active == active)]
+
+    def start(self, handle: str, *, resume: bool = False, **options) -> TrainingRun:
+        """Check, then train in a worker thread; returns the run at once (watch it, `cancel()`, `wait()`)."""
+        run, examples, lock = self._prepare(handle, resume, options)
+        threading.Thread(target=self._execute, args=(run, examples, lock, False), daemon=True,
+                         name=f"studio-train-{handle}").start()
+        return run
+
+    def train(self, handle: str, *, on_event=None, cancel: threading.Event | None = None, resume: bool = False,
+              **options):
+        """Train in the caller's thread; returns the new version, or None if cancelled (resume later)."""
+        run, examples, lock = self._prepare(handle, resume, options)
+        if on_event is not None:
+            run.subscribe(on_event)
+        if cancel is not None:
+            run.cancel_event = cancel
+        self._execute(run, examples, lock, True)
+        return run.version
+
+    # --- the steps of a run ---------------------------------------------------------------------
+
+    def _prepare(self, handle: str, resume: bool, options: dict):
+        """Everything that can be refused is refused here, before any thread or file exists."""
+        from studio.models.bases import default_base
+
+        self.creators.require_vetted(handle)
+        options = dict(options)
+        options.setdefault("base", default_base())
+        if options.get("trigger") is None:
+            options["trigger"] = self.creators.get(handle).style_word
+        options.setdefault("name", f"{handle}-style")
+        config = TrainConfig(**options)
+        examples = data.from_items(handle, self.portfolio.training_items(handle), self.ctx.blobs, config.trigger)
+        out = (self.versions.unfinished(handle) if resume else None) or self.versions.reserve(handle)
+        lock = FolderLock(out)
+        lock.acquire()
+        run = TrainingRun(handle, config, out, resume=resume)
+        with _RUNS_LOCK:
+            _RUNS.setdefault(self._key, []).append(run)
+        return run, examples, lock
+
+    def _execute(self, run: TrainingRun, examples: list, lock: FolderLock, raise_errors: bool) -> None:
+        from studio.training import lora
+
+        self.ctx.emit(EventKind.TRAINING_STARTED, run.handle, run=run.id)
+        try:
+            result = lora.train(run.config, examples, run.path, on_event=run.record, cancel=run.cancel_event,
+                                resume=run.resume, creator=run.handle)
+            if result["status"] != "done":
+                run.finish("cancelled")
+            elif not result["main"]:  # under `accelerate launch`, one process records
+                run.finish("done")
+            else:
+                run.finish("done", self.versions.record(run.handle, run.path, result["manifest"]))
+        except BaseException as exc:
+            run.finish("failed", error=exc, message=f"{type(exc).__name__}: {exc}")
+            if raise_errors:
+                raise
+        finally:
+            lock.release()
+            self.ctx.emit(EventKind.TRAINING_FINISHED, run.handle, run=run.id, state=run.state)
+            run.release()
