@@ -27,6 +27,7 @@ from studio.marketplace.listing import Listing
 from studio.portfolio import Consent, IntakeReport, ItemView, Portfolio
 from studio.quality.gate import QualityGate
 from studio.rights import ledger
+from studio.rights.audit import Audit, audit
 from studio.store.tables import Creator
 from studio.training.runs import TrainingRun
 from studio.training.service import Training
@@ -129,9 +130,10 @@ class Studio:
 
     # --- rights -----------------------------------------------------------------------------
 
-    def verify_ledger(self) -> ledger.Verification:
-        with self.context.reading() as s:
-            return ledger.verify(s)
+    def verify_ledger(self, deep: bool = False) -> Audit:
+        """Check the ledger's chain and signed head, and that every table agrees with it; ``deep``
+        also re-hashes every blob and weights file the ledger names."""
+        return audit(self.context, deep=deep)
 
     def ledger_events(self, subject: str | None = None, kind: str | None = None) -> list[dict[str, Any]]:
         with self.context.reading() as s:

@@ -1,10 +1,14 @@
-"""The rights ledger: an append-only hash chain over canonical JSON.
+"""The rights ledger: an append-only hash chain over canonical JSON, with a signed head.
 
 Each event's hash is sha256(prev_hash + canonical_json(body)), where the body
 holds everything in the row but the hash. Editing any row breaks its own hash;
 deleting a row breaks the next row's link; deleting the newest rows is caught
-by the head recorded in `meta`. Callers append inside the same session (and so
+by the head recorded in `meta`. The head ("seq:hash") is signed with the home's
+key, which lives outside the database (`studio.rights.keys`): rewriting the whole
+chain, truncating it and rewriting the head, or emptying the ledger all leave a
+head without a valid signature. Callers append inside the same session (and so
 the same transaction) as the change the event records: both land, or neither.
+The session carries the key in ``session.info["ledger_key"]`` (set by the context).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from studio.store.tables import LedgerEvent, Meta, new_id
 
 GENESIS = "0" * 64
 HEAD_KEY = "ledger_head"
+SIGNATURE_KEY = "ledger_head_signature"
 
 
 def canonical_json(obj: Any) -> str:
@@ -56,7 +61,24 @@ def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -
     )
     session.add(event)
     head.value = f"{seq}:{digest}"
+    sign_head(session, head.value)
     return event
+
+
+def sign_head(session: Session, head_value: str) -> None:
+    """Store the signature of ``head_value`` beside it (in the caller's transaction)."""
+    key = session.info.get("ledger_key")
+    if key is None:
+        from studio.errors import StudioError
+
+        raise StudioError("the studio's signing key is missing (HOME/keys/); restore it from a backup: "
+                          "nothing that changes the ledger can be written without it")
+    signature = key.sign(head_value.encode("ascii"))
+    row = session.get(Meta, SIGNATURE_KEY)
+    if row is None:
+        session.add(Meta(key=SIGNATURE_KEY, value=signature))
+    else:
+        row.value = signature
 
 
 @dataclass(frozen=True)
@@ -72,8 +94,9 @@ class Verification:
                 "broken_id": self.broken_id, "reason": self.reason}
 
 
-def verify(session: Session) -> Verification:
-    """Walk the chain from the first event; report the first event that does not hold."""
+def verify(session: Session, key=None) -> Verification:
+    """Walk the chain from the first event; report the first event that does not hold, then check
+    that the head is the chain's end and (given the home's ``key``) that its signature is valid."""
     prev, expected_seq, count = GENESIS, 1, 0
     for ev in session.scalars(select(LedgerEvent).order_by(LedgerEvent.seq)):
         count += 1
@@ -91,6 +114,12 @@ def verify(session: Session) -> Verification:
         last = recorded.split(":")[0] if recorded else "none"
         return Verification(False, count, expected_seq, None,
                             f"the ledger head says the last event is {last}, but the chain ends at {expected_seq - 1} (events deleted)")
+    if key is not None and recorded is not None:
+        signature = session.get(Meta, SIGNATURE_KEY)
+        if signature is None or not key.verify(recorded.encode("ascii"), signature.value):
+            return Verification(False, count, count or None, None,
+                                "the ledger head's signature is missing or does not match the studio's key "
+                                "(the chain was rewritten or cut in the database)")
     return Verification(True, count)
 
 

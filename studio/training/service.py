@@ -14,6 +14,7 @@ from pathlib import Path
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
+from studio.rights.audit import active_consents
 from studio.training import data
 from studio.training.config import TrainConfig
 from studio.training.runs import TrainingRun
@@ -94,7 +95,14 @@ class Training:
             options["trigger"] = self.creators.get(handle).style_word
         options.setdefault("name", f"{handle}-style")
         config = TrainConfig(**options)
-        examples = data.from_items(handle, self.portfolio.training_items(handle), self.ctx.blobs, config.trigger)
+        items = self.portfolio.training_items(handle)
+        trusted = active_consents(self.ctx, handle)
+        changed = [i.id for i in items if i.consent_id not in trusted]
+        if changed:
+            raise StudioError(f"the consent of {len(changed)} of {handle}'s items ({', '.join(changed[:3])}) in the "
+                              "database does not match the rights ledger; nothing was trained. Run `studio rights "
+                              "verify` to see what changed")
+        examples = data.from_items(handle, items, self.ctx.blobs, config.trigger)
         out = (self.versions.unfinished(handle) if resume else None) or self.versions.reserve(handle)
         lock = FolderLock(out)
         lock.acquire()
