@@ -13,7 +13,7 @@ import pytest
 import studio
 from studio import samples
 
-from tests.unit.training_setup import FAST
+from tests.unit.training_setup import FAST, png
 
 
 @pytest.fixture(scope="session")
@@ -58,4 +58,14 @@ def trained(trained_home, tmp_path):
 def vetted_with_portfolio(vetted, portfolio_dir):
     """A fresh home with vetted 'ada' and her six consented images, nothing trained yet."""
     vetted.add_to_portfolio("ada", [portfolio_dir])
+    return vetted
+
+
+@pytest.fixture
+def filled(vetted, tmp_path):
+    """'ada' with three one-colour images, the first one's consent revoked."""
+    for colour in ("red", "green", "blue"):
+        (tmp_path / f"{colour}.png").write_bytes(png(colour))
+    report = vetted.add_to_portfolio("ada", sorted(tmp_path.glob("*.png")))
+    vetted.revoke("ada", report.added[0]["item"])
     return vetted

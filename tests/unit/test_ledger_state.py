@@ -3,39 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import os
 import stat
 
 import pytest
-from PIL import Image
 from sqlalchemy import text
 
 import studio
 from studio.cli import main
 from studio.errors import StudioError
 from studio.rights import ledger
-from tests.unit.training_setup import FAST
+from tests.unit.training_setup import FAST, png
 
 pytestmark = pytest.mark.filterwarnings("ignore")
-
-
-def _png(colour: str) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (16, 16), colour).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def filled(vetted, tmp_path):
-    """ada with three items, the first one's consent revoked."""
-    for colour in ("red", "green", "blue"):
-        (tmp_path / f"{colour}.png").write_bytes(_png(colour))
-    report = vetted.add_to_portfolio("ada", sorted(tmp_path.glob("*.png")))
-    vetted.revoke("ada", report.added[0]["item"])
-    vetted.revoked_item = report.added[0]["item"]
-    return vetted
 
 
 def _sql(st, sql: str, **params):
@@ -78,7 +59,7 @@ def test_a_blob_overwritten_on_disk_is_found_by_a_deep_verify(filled):
     item = filled.portfolio("ada")[1]
     path = filled.blobs.path(item.sha256)
     os.chmod(path, 0o600)
-    path.write_bytes(_png("black"))
+    path.write_bytes(png("black"))
     assert filled.verify_ledger().ok  # the tables still agree with the ledger...
     deep = filled.verify_ledger(deep=True)
     assert not deep.ok and f"blob {item.sha256} was changed on disk" in deep.reason

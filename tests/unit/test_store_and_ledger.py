@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import io
 import sqlite3
 from pathlib import Path
 
 import pytest
-from PIL import Image
 from sqlalchemy import text
 
 import studio
@@ -15,23 +13,9 @@ from studio import StudioError
 from studio.cli import main
 from studio.rights import ledger
 from studio.store import SCHEMA_VERSION
+from tests.unit.training_setup import png
 
 DATA = Path(__file__).parent / "data"
-
-
-def png(colour: str) -> bytes:
-    buf = io.BytesIO()
-    Image.new("RGB", (16, 16), colour).save(buf, format="PNG")
-    return buf.getvalue()
-
-
-@pytest.fixture
-def filled(vetted, tmp_path):
-    for colour in ("red", "green", "blue"):
-        (tmp_path / f"{colour}.png").write_bytes(png(colour))
-    report = vetted.add_to_portfolio("ada", sorted(tmp_path.glob("*.png")))
-    vetted.revoke("ada", report.added[0]["item"])
-    return vetted
 
 
 def test_open_creates_sqlite_in_wal_mode_and_a_blob_store(st, home):
