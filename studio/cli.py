@@ -13,15 +13,16 @@ import sys
 from pathlib import Path
 
 from studio.cli_helpers import Output, open_studio
-from studio.config import LEVELS
+from studio.config import LEVELS, default_home, masked_db_url
 from studio.errors import StudioError
+from studio.serve import DEFAULT_CULL_IDLE
 
 # --- core commands ---------------------------------------------------------------------
 
 
 def cmd_init(args, out: Output) -> int:
     s = open_studio(args)
-    out.emit({"home": str(s.home.resolve()), "db": s.db_url, "schema_version": s.schema_version},
+    out.emit({"home": str(s.home.resolve()), "db": masked_db_url(s.db_url), "schema_version": s.schema_version},
              f"studio home ready at {s.home.resolve()} (schema v{s.schema_version})")
     return 0
 
@@ -90,12 +91,17 @@ def cmd_samples_seed(args, out: Output) -> int:
 
 
 def cmd_rights_verify(args, out: Output) -> int:
-    v = open_studio(args).verify_ledger()
+    v = open_studio(args).verify_ledger(deep=args.deep)
+    what = "ledger, database" + (" and files" if v.deep else "")
     if v.ok:
-        out.emit(v.as_dict(), f"ledger intact: {v.events} events")
+        out.emit(v.as_dict(), f"{what} agree: {v.events} events, "
+                              + ", ".join(f"{name}: {n}" for name, n in v.checked.items() if n))
         return 0
     out.emit(v.as_dict())
-    out.warn(f"studio: ledger broken at event {v.broken_seq}" + (f" ({v.broken_id})" if v.broken_id else "") + f": {v.reason}")
+    where = f" at event {v.broken_seq}" + (f" ({v.broken_id})" if v.broken_id else "") if v.broken_seq else ""
+    out.warn(f"studio: ledger broken{where}: {v.reason}")
+    for line in v.problems[1:]:
+        out.warn(f"  also: {line}")
     return 1
 
 
@@ -105,44 +111,48 @@ def cmd_rights_log(args, out: Output) -> int:
     return 0
 
 
+def cmd_gc(args, out: Output) -> int:
+    """Remove stale temporary files and blobs nothing references (--dry-run: only list them)."""
+    report = open_studio(args).collect_garbage(dry_run=args.dry_run, older_than=args.older_than)
+    verb = "would remove" if args.dry_run else "removed"
+    lines = [f"{verb} temporary file {p}" for p in report["temp_files"]]
+    lines += [f"{verb} unreferenced blob {d}" for d in report["orphan_blobs"]]
+    count = len(report["temp_files"]) + len(report["orphan_blobs"])
+    lines.append(f"{verb} {count} file(s), {report['bytes']} bytes"
+                 + (f"; kept {report['recent_unreferenced']} unreferenced blob(s) newer than {args.older_than:g} s"
+                    if report["recent_unreferenced"] else ""))
+    out.emit(report, "\n".join(lines))
+    return 0
+
+
 def cmd_serve(args, out: Output) -> int:
-    """Serve a dashboard with Voila; Ctrl-C stops it and its kernels cleanly."""
-    import os
-    import signal
-    import subprocess
+    """Serve a dashboard with Voila; Ctrl-C, SIGTERM and SIGHUP stop it and its kernels."""
+    from studio.serve import serve
 
     notebook = Path(args.dashboard)
     if not notebook.suffix:
         notebook = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards" / f"{args.dashboard}.ipynb"
     if not notebook.is_file():
         raise StudioError(f"no dashboard {args.dashboard!r} (looked for {notebook})")
-    env = dict(os.environ)
-    if args.home is not None:
-        env["STUDIO_HOME"] = str(args.home.resolve())
-    env.setdefault("STUDIO_HOME", str(Path(".studio").resolve()))
-    cmd = [sys.executable, "-m", "voila", str(notebook), f"--port={args.port}", "--no-browser", f"--Voila.ip={args.ip}"]
-    # Voila ignores SIGINT but stops (with its kernels) on SIGTERM, so Ctrl-C is turned into that.
-    proc = subprocess.Popen(cmd, env=env, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
-    out.warn(f"Serving {notebook.name} on http://localhost:{args.port}  (Ctrl-C stops it)")
-    try:
-        return proc.wait()
-    except KeyboardInterrupt:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        out.warn("stopped")
-        return 0
+    if args.cull_idle < 0:
+        raise StudioError("--cull-idle must be 0 (never) or a number of seconds")
+    home = args.home if args.home is not None else default_home()
+    return serve(notebook, args.port, args.ip, home, args.cull_idle, say=out.warn)
 
 
 # --- parser -------------------------------------------------------------------------------
 
 
+def _home_path(text: str) -> Path:
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the studio home cannot be empty (give a folder, or leave --home out)")
+    return Path(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
-    common.add_argument("--home", type=Path, default=None, help="studio home (default $STUDIO_HOME or ./.studio)")
+    common.add_argument("--home", type=_home_path, default=None, help="studio home (default $STUDIO_HOME or ./.studio)")
 
     parser = argparse.ArgumentParser(prog="studio", description="Personal AI creation models for creative freelancers.")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -188,7 +198,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_samples_seed)
 
     rights = sub.add_parser("rights", help="the rights ledger").add_subparsers(dest="action", required=True)
-    p = rights.add_parser("verify", parents=[common], help="check the ledger's hash chain end to end")
+    p = rights.add_parser("verify", parents=[common],
+                          help="check the ledger's chain and signed head, and that the database agrees with it")
+    p.add_argument("--deep", action="store_true", help="also re-hash every blob and weights file the ledger names")
     p.set_defaults(func=cmd_rights_verify)
     p = rights.add_parser("log", parents=[common], help="list ledger events")
     p.add_argument("--subject", default=None)
@@ -199,7 +211,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("dashboard", nargs="?", default="creator", help="a dashboard name or a notebook path")
     p.add_argument("--port", type=int, default=8866)
     p.add_argument("--ip", default="127.0.0.1")
+    p.add_argument("--cull-idle", type=int, default=DEFAULT_CULL_IDLE, metavar="SECONDS",
+                   help="shut down a dashboard kernel whose page is closed after this many idle seconds "
+                        f"(0: never; default {DEFAULT_CULL_IDLE})")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("gc", parents=[common], help="remove stale temporary files and blobs nothing references")
+    p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")
+    p.add_argument("--older-than", type=float, default=3600.0, metavar="SECONDS",
+                   help="only files untouched this long (default 3600: an hour)")
+    p.set_defaults(func=cmd_gc)
 
     # Every area's commands; a missing or broken area module is an error, never a missing command.
     from studio.assistant import cli as assistant_cli

@@ -24,6 +24,11 @@ class Policy:
     max_caption_chars: int = 500
     max_text_bytes: int = 1_000_000
     max_archive_members: int = 5_000
+    # Size limits, checked from the file system or zip header before a byte is read.
+    max_image_bytes: int = 100_000_000
+    max_caption_bytes: int = 16_000  # a same-name .txt caption file
+    max_metadata_bytes: int = 10_000_000  # a folder's metadata.jsonl
+    max_archive_bytes: int = 1_000_000_000  # all the members of one zip that would be read, uncompressed
 
     def is_vetted(self, level: str) -> bool:
         return level in self.vetted_levels
@@ -33,8 +38,33 @@ DEFAULT_POLICY = Policy()
 
 
 def default_home() -> Path:
-    return Path(os.environ.get("STUDIO_HOME", ".studio")).expanduser()
+    """$STUDIO_HOME, or ./.studio when it is unset; set but empty is an error, never the current folder."""
+    value = os.environ.get("STUDIO_HOME")
+    if value is None:
+        return Path(".studio")
+    if not value.strip():
+        from studio.errors import StudioError
+
+        raise StudioError("STUDIO_HOME is set but empty; set it to a folder, or unset it to use ./.studio")
+    return Path(value).expanduser()
 
 
 def default_db_url(home: Path) -> str:
+    """$STUDIO_DB_URL, or the SQLite file in the home. May hold a password: show it with `masked_db_url`."""
     return os.environ.get("STUDIO_DB_URL") or f"sqlite:///{(home / 'studio.db').resolve()}"
+
+
+def masked_db_url(url: str) -> str:
+    """The database URL with its password replaced by ***, fit to print or log."""
+    import re
+
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        shown = make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError):
+        # Not a URL SQLAlchemy can read: hide anything between "user:" and "@" all the same.
+        shown = re.sub(r"(://[^:/@]*:)[^@]*@", r"\1***@", url)
+    # libpq also takes the password as a query parameter (?password=...).
+    return re.sub(r"([?&]password=)[^&]*", r"\1***", shown, flags=re.IGNORECASE)

@@ -143,6 +143,12 @@ class Studio:
                 for e in ledger.events(s, subject, kind)
             ]
 
+    def collect_garbage(self, dry_run: bool = False, older_than: float = 3600) -> dict:
+        """Remove stale temporary files and blobs nothing references (a row or a ledger event)."""
+        from studio.store.gc import collect_garbage
+
+        return collect_garbage(self.context, dry_run=dry_run, older_than=older_than)
+
     # --- training and model versions --------------------------------------------------------
 
     def start_training(self, handle: str, *, resume: bool = False, **options) -> TrainingRun:

@@ -8,8 +8,32 @@ import tempfile
 from pathlib import Path
 
 
+TMP_PREFIX = ".tmp-"
+
+
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new entry in ``folder`` durable (POSIX: fsync the directory itself)."""
+    try:
+        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:  # platforms that cannot open a directory (Windows) have nothing to sync
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on a directory; the data itself was synced
+    finally:
+        os.close(fd)
+
+
+def _touch(path: Path) -> None:
+    try:
+        os.utime(path)
+    except OSError:
+        pass  # a read-only store still serves the blob
 
 
 class BlobStore:
@@ -31,21 +55,39 @@ class BlobStore:
         digest = sha256_bytes(data)
         target = self.path(digest)
         if target.exists():
+            _touch(target)  # in use again: `studio gc` leaves recently used blobs alone
             return digest
-        target.parent.mkdir(parents=True, exist_ok=True)
-        # Write then rename, so a crash never leaves a half-written blob under its name.
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
+        if not target.parent.is_dir():
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fsync_dir(self.root)  # the new shard folder's name is on disk before anything in it
+        # Write, fsync, then rename and fsync the folder: after a crash the blob is either
+        # whole under its name or absent (a stray `.tmp-` file that `studio gc` removes).
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=TMP_PREFIX)
         try:
             with os.fdopen(fd, "wb") as fh:
                 fh.write(data)
+                fh.flush()
+                os.fsync(fh.fileno())
             os.replace(tmp, target)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)
             raise
+        fsync_dir(target.parent)
         return digest
 
     def get(self, sha256: str) -> bytes:
-        return self.path(sha256).read_bytes()
+        """The blob's bytes, checked against its name: bytes changed on disk are never used as the original."""
+        data = self.path(sha256).read_bytes()
+        if sha256_bytes(data) != sha256:
+            from studio.errors import StudioError
+
+            raise StudioError(f"blob {sha256} was changed on disk: its bytes no longer match its hash "
+                              "(see `studio rights verify --deep`)")
+        return data
 
     def files(self) -> list[Path]:
-        return [p for p in self.root.glob("??/*") if not p.name.startswith(".tmp-")]
+        return [p for p in self.root.glob("??/*") if not p.name.startswith(TMP_PREFIX)]
+
+    def temp_files(self) -> list[Path]:
+        """Leftovers of interrupted writes (a write in progress has one too, briefly)."""
+        return list(self.root.glob(f"??/{TMP_PREFIX}*"))

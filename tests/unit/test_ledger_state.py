@@ -55,7 +55,7 @@ def test_a_revoked_consent_set_back_to_active_in_the_database_is_caught_and_neve
     assert filled.runs() == [] and filled.models("ada") == []
 
 
-def test_a_blob_overwritten_on_disk_is_found_by_a_deep_verify(filled):
+def test_a_blob_overwritten_on_disk_is_found_by_a_deep_verify_and_never_trained_on(filled, random_base):
     item = filled.portfolio("ada")[1]
     path = filled.blobs.path(item.sha256)
     os.chmod(path, 0o600)
@@ -63,6 +63,8 @@ def test_a_blob_overwritten_on_disk_is_found_by_a_deep_verify(filled):
     assert filled.verify_ledger().ok  # the tables still agree with the ledger...
     deep = filled.verify_ledger(deep=True)
     assert not deep.ok and f"blob {item.sha256} was changed on disk" in deep.reason
+    with pytest.raises(StudioError, match="was changed on disk"):  # and it is never trained on as the original
+        filled.train("ada", base=str(random_base), **FAST)
 
 
 def test_deleting_the_newest_event_and_rewriting_the_head_is_caught(filled):
