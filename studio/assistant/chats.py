@@ -8,7 +8,6 @@ for approval.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -19,10 +18,12 @@ from studio.assistant import guardrails
 from studio.assistant.knowledge import Knowledge
 from studio.errors import StudioError
 from studio.store.tables import AssistantChat
+from studio.untrusted import load_json
 
 if TYPE_CHECKING:
     from studio.context import StudioContext
 
+MAX_LOG_CHARS = 50_000_000  # a whole chat log; each line is also bounded by `untrusted.MAX_JSON_CHARS`
 CLUSTER_SIMILARITY = 0.72  # client questions at least this similar count as the same question
 LEXICAL_CLUSTER_SIMILARITY = 0.5  # the same bar on the lexical encoder's scale
 KNOWN_SIMILARITY = 0.85  # a question this close to an existing pair was already decided
@@ -41,15 +42,14 @@ class Proposal:
 
 def parse_chats(text: str, source: str = "chats") -> list[dict]:
     """Validate a JSONL chat log; raises StudioError naming the line and field."""
+    if len(text) > MAX_LOG_CHARS:
+        raise StudioError(f"{source}: the file is {len(text)} characters, over the limit of {MAX_LOG_CHARS}")
     chats, seen = [], set()
     for n, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         where = f"{source} line {n}"
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise StudioError(f"{where}: not valid JSON ({exc.msg} at column {exc.colno})") from None
+        obj = load_json(line, source, n)  # bounded size and nesting; one-line errors
         if not isinstance(obj, dict):
             raise StudioError(f"{where}: each line must be one conversation object")
         unknown = set(obj) - {"id", "consent", "led_to_order", "turns"}

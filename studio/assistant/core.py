@@ -209,6 +209,8 @@ class Assistant:
         path = Path(path)
         if not path.is_file():
             raise StudioError(f"no chat log at {path}")
+        if path.stat().st_size > 4 * chats.MAX_LOG_CHARS:  # checked before reading: a UTF-8 char is <= 4 bytes
+            raise StudioError(f"{path.name}: the file is {path.stat().st_size} bytes, over the limit for a chat log")
         found = chats.parse_chats(path.read_text(encoding="utf-8"), path.name)
         counts = chats.save(self.ctx, self.creator_id, found)
         proposed = self.propose_from_chats() if counts["imported"] else []

@@ -24,6 +24,7 @@ from typing import Any
 import yaml
 
 from studio.errors import StudioError
+from studio.untrusted import MAX_YAML_CHARS, load_yaml_node, yaml_value
 
 UNLIMITED = "unlimited"
 TOP_KEYS = {"profile", "offline_message", "gigs", "qa", "handoff_topics"}
@@ -137,13 +138,7 @@ def _mapping(node: yaml.Node) -> dict[str, tuple[yaml.Node, yaml.Node]]:
 def parse(text: str, source: str = "knowledge") -> Knowledge:
     """Validate a knowledge file's text; raises StudioError naming the field and line."""
     loc = _Located(source)
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f" line {mark.line + 1}" if mark is not None else ""
-        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-        raise StudioError(f"{source}{where}: not valid YAML ({problem})") from None
+    root = load_yaml_node(text, source)  # no aliases, custom tags or deep nesting; one-line errors
     if root is None:
         raise StudioError(f"{source}: the file is empty; it needs at least profile and gigs")
     if not isinstance(root, yaml.MappingNode):
@@ -152,7 +147,7 @@ def parse(text: str, source: str = "knowledge") -> Knowledge:
     for key, (knode, _) in top.items():
         if key not in TOP_KEYS:
             loc.fail(knode, key, f"is not a known field (expected one of {', '.join(sorted(TOP_KEYS))})")
-    data = yaml.safe_load(text)
+    data = yaml_value(root, source)
 
     # profile
     if "profile" not in top:
@@ -216,7 +211,7 @@ def parse(text: str, source: str = "knowledge") -> Knowledge:
             if not isinstance(praw["name"], str) or not praw["name"].strip():
                 loc.fail(pf["name"][1], f"{pp}.name", "must be a non-empty text")
             price = praw["price"]
-            if isinstance(price, bool) or not isinstance(price, (int, float)) or price <= 0:
+            if isinstance(price, bool) or not isinstance(price, (int, float)) or not 0 < price < 1e12:
                 loc.fail(pf["price"][1], f"{pp}.price", f"must be a positive number (got {price!r})")
             cents = round(price * 100)
             if abs(cents - price * 100) > 1e-6:
@@ -289,7 +284,13 @@ def load(path_or_text: str | Path) -> Knowledge:
         path = Path(path_or_text)
         if not path.is_file():
             raise StudioError(f"no knowledge file at {path}")
-        return parse(path.read_text(encoding="utf-8"), source=path.name)
+        if path.stat().st_size > 4 * MAX_YAML_CHARS:  # checked before reading; parse checks the characters
+            raise StudioError(f"{path.name}: the file is {path.stat().st_size} bytes, over the limit of {4 * MAX_YAML_CHARS}")
+        try:
+            text = path.read_bytes().decode("utf-8")
+        except UnicodeDecodeError:
+            raise StudioError(f"{path.name}: not UTF-8 text (is it really a YAML file?)") from None
+        return parse(text, source=path.name)
     return parse(str(path_or_text), source="knowledge")
 
 
@@ -297,4 +298,11 @@ def from_stored(raw: dict[str, Any], qa: list[tuple[str, str]] | None = None) ->
     """Rebuild Knowledge from what the profile row stores (already validated once)."""
     data = dict(raw)
     data["qa"] = [{"q": q, "a": a} for q, a in (qa or [])]
-    return parse(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), source="stored knowledge")
+    return parse(yaml.dump(data, Dumper=_PlainDumper, sort_keys=False, allow_unicode=True), source="stored knowledge")
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes shared values out in full: the parser refuses anchors and aliases."""
+
+    def ignore_aliases(self, data) -> bool:
+        return True

@@ -56,20 +56,21 @@ class Portfolio:
 
     def add_upload(self, handle: str, files: list[tuple[str, bytes]], consent: str | Consent = "own") -> IntakeReport:
         """Ingest in-memory uploads (file name, bytes), e.g. from a FileUpload widget."""
-        return self._ingest(handle, [Candidate(name, bytes(data)) for name, data in files], consent, [])
+        return self._ingest(handle, [Candidate.from_bytes(name, data) for name, data in files], consent, [])
 
     def _ingest(self, handle: str, candidates: list[Candidate], consent: str | Consent, rejected: list[Rejection]) -> IntakeReport:
         consent = consent if isinstance(consent, Consent) else Consent.parse(consent)
         with self.ctx.reading() as s:
             creator = self.ctx.creator_row(s, handle)
         report = IntakeReport(rejected=list(rejected))
-        for candidate in candidates:
+        for candidate in candidates:  # read, check and store one file at a time: memory stays one file's worth
             result = validate(candidate, self.ctx.policy)
             if isinstance(result, Rejection):
                 report.rejected.append(result)
                 continue
             added, duplicate = self._store_item(creator, result, consent)
             (report.duplicates if duplicate else report.added).append(added)
+            del result
         if report.added:
             self.ctx.emit(EventKind.PORTFOLIO_CHANGED, handle)
         return report

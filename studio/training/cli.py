@@ -114,7 +114,10 @@ def cmd_train(args, out) -> int:
         options.setdefault("base", default_base())
         options.setdefault("name", args.out.resolve().name)
         cfg = TrainConfig(**options)
-        examples = data.from_folder(folder, cfg.trigger)
+        skipped: list[str] = []
+        examples = data.from_folder(folder, cfg.trigger, skipped=skipped)
+        for line in skipped:
+            out.warn(f"skipped {line}")
         progress = TerminalProgress(args.out, out.as_json)
         result = lora.train(cfg, examples, args.out, on_event=progress, resume=args.resume)
         m = result.get("manifest", {}).get("metrics", {})

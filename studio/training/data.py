@@ -17,6 +17,7 @@ import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from studio.config import DEFAULT_POLICY, Policy
 from studio.errors import StudioError
 
 
@@ -58,23 +59,31 @@ def from_items(handle: str, items: list, blobs, trigger: str | None) -> list[Exa
                     v.consent, v.source) for v in items]
 
 
-def from_folder(folder: Path, trigger: str | None) -> list[Example]:
-    """Images with same-name ``.txt`` captions (kohya) or ``metadata.jsonl`` (imagefolder)."""
+def from_folder(folder: Path, trigger: str | None, policy: Policy = DEFAULT_POLICY,
+                skipped: list[str] | None = None) -> list[Example]:
+    """Images with same-name ``.txt`` captions (kohya) or ``metadata.jsonl`` (imagefolder).
+
+    The folder is read like a portfolio intake: links and special files inside it are
+    refused, and each file's type and size are checked before it is read. Each refused
+    file's one-line reason is appended to ``skipped``, if given.
+    """
     from studio.portfolio import Accepted, collect, validate
 
     folder = Path(folder)
     if not folder.is_dir():
         raise StudioError(f"{folder} is not a folder of images")
-    candidates, rejected = collect([folder])
+    candidates, rejected = collect([folder], policy)
     examples, problems = [], [str(r) for r in rejected]
     for c in candidates:
-        result = validate(c)
+        result = validate(c, policy)
         if not isinstance(result, Accepted):
             problems.append(str(result))
         elif result.kind == "image":
             sha = hashlib.sha256(result.data).hexdigest()
             examples.append(Example(result.data, with_trigger(result.caption, trigger), sha, None, None, "folder",
                                     result.name))
+    if skipped is not None:
+        skipped.extend(problems)
     if not examples:
         detail = f" ({'; '.join(problems[:3])})" if problems else ""
         raise StudioError(f"{folder} holds no readable images to train on{detail}")

@@ -210,6 +210,56 @@ def test_every_sample_knowledge_file_is_valid():
         assert all(guardrails.check(a, k) == [] for _, a in k.qa), handle
 
 
+# Valid by the schema, 3 KB of text, 300 topics x 300 examples x 100 characters once the aliases are expanded.
+BILLION_LAUGHS = KNOWLEDGE.split("handoff_topics:")[0] + "handoff_topics:\n" + (
+    "  - &t {topic: &s '" + "lol " * 25 + "', examples: [" + ", ".join(["*s"] * 300) + "]}\n") + "  - *t\n" * 299
+
+
+def test_yaml_alias_bomb_is_refused_fast_and_nothing_is_stored(oskar):
+    import time
+
+    before = oskar.knowledge().to_dict()
+    started = time.perf_counter()
+    with pytest.raises(StudioError) as caught:
+        oskar.setup(BILLION_LAUGHS)
+    assert time.perf_counter() - started < 1.0
+    assert str(caught.value) == "knowledge line 11: YAML anchors (&t) are not accepted; write the value out"
+    assert len(BILLION_LAUGHS) < 5000
+    assert oskar.knowledge().to_dict() == before
+    with pytest.raises(StudioError, match=r"line 3: YAML aliases \(\*base\) are not accepted"):
+        parse_knowledge("profile: {name: Oskar}\ngigs: []\nqa: *base\n")
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("profile: {name: !!python/object/apply:os.system [echo pwned]}\ngigs: []\n",
+     "knowledge line 1: the YAML tag '!!python/object/apply:os.system' is not accepted"),
+    ("!!python/object/apply:os.system\n- echo pwned\n", "knowledge line 1: the YAML tag '!!python/object/apply:os.system'"),
+    ("profile: {name: !!python/name:os.system ''}\n", "line 1: the YAML tag '!!python/name:os.system'"),
+    ("profile: {name: !!binary aGk=}\n", "line 1: the YAML tag '!!binary'"),
+    ("profile: {name: !mine x}\n", "line 1: the YAML tag '!mine'"),
+    ("profile: {name: !!int ten}\n", "line 1: not valid YAML"),
+    ("profile: {name: X}\ngigs:\n  - ? [a, b]\n    : c\n", "line 3: a mapping key must be plain text"),
+    ("profile: {name: X}\n---\nprofile: {}\n", "not valid YAML"),
+    (KNOWLEDGE.replace("price: 40", "price: .inf"), "line 6: gigs[0].packages[0].price must be a positive number"),
+    (KNOWLEDGE.replace("price: 40", "price: .nan"), "line 6: gigs[0].packages[0].price must be a positive number"),
+])
+def test_yaml_tags_and_odd_values_are_one_line_errors(text, expected):
+    with pytest.raises(StudioError) as caught:
+        parse_knowledge(text)
+    assert expected in str(caught.value) and "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_deeply_nested_yaml_is_refused(depth):
+    text = "profile: {name: X}\ngigs: " + "[" * depth + "]" * depth + "\n"
+    with pytest.raises(StudioError) as caught:
+        parse_knowledge(text)
+    assert str(caught.value) == "knowledge line 2: nested more than 32 levels deep"
+    at_limit = KNOWLEDGE.replace("includes: [one concept]", "includes: " + "[" * 27 + "]" * 27)  # 32 levels in all
+    with pytest.raises(StudioError, match=r"line 6: gigs\[0\].packages\[0\].includes must be a list of texts"):
+        parse_knowledge(at_limit)  # past the loader: the validator sees it
+
+
 # --- past chats -----------------------------------------------------------------------------
 
 
@@ -279,6 +329,15 @@ def test_malformed_chat_logs_are_rejected_whole(mira, tmp_path, lines, expected)
         mira.import_chats(path)
     assert mira.insights()["conversations"] == 0  # nothing imported, not even the good line
 
+
+
+@pytest.mark.parametrize("depth", [33, 100_000])
+def test_deeply_nested_json_in_a_chat_log_names_the_line(depth):
+    good = '{"id": "a", "consent": true, "turns": [{"role": "client", "text": "hi"}]}'
+    deep = '{"id": "b", "consent": true, "turns": ' + "[" * depth + "]" * depth + "}"
+    with pytest.raises(StudioError) as caught:
+        parse_chats(f"{good}\n{deep}", "chats.jsonl")
+    assert str(caught.value) == f"chats.jsonl line 2: nested {depth + 1} levels deep, over the limit of 32"
 
 # --- insights -------------------------------------------------------------------------------
 

@@ -208,3 +208,240 @@ def test_revoking_someone_elses_item_is_refused(vetted, tmp_path):
     with pytest.raises(StudioError, match="'bob' has no portfolio item"):
         vetted.revoke("bob", item)
     assert vetted.portfolio("ada")[0].active
+
+
+# --- hostile folders and archives: nothing outside is read, nothing is read before its checks ----
+
+SECRET = b"TOP SECRET api_key=sk-123"
+
+
+def stored_bytes(st) -> bytes:
+    return b"".join(p.read_bytes() for p in st.blobs.files())
+
+
+def outside(tmp_path):
+    """Files outside the folder the user names: a secret note, an image and a folder of both."""
+    out = tmp_path / "outside"
+    write(out, "notes.txt", SECRET)
+    write(out, "private.png", png("black"))
+    write(out / "dir", "secret.txt", SECRET)
+    write(out / "dir", "pic.png", png("white"))
+    return out
+
+
+def test_links_inside_a_folder_are_refused_and_what_they_point_to_is_never_stored(vetted, tmp_path):
+    out, work = outside(tmp_path), tmp_path / "work"
+    write(work, "good.png", png("purple"))
+    (work / "notes.txt").symlink_to(out / "notes.txt")
+    (work / "private.png").symlink_to(out / "private.png")
+    (work / "linked").symlink_to(out / "dir", target_is_directory=True)  # a linked parent of pic.png
+    report = vetted.add_to_portfolio("ada", [work])
+    assert [a["file"] for a in report.added] == ["work/good.png"]
+    assert {r.name: r.reason for r in report.rejected} == {
+        n: "symbolic link: links inside a folder are not followed (copy the file itself in)"
+        for n in ("work/linked", "work/notes.txt", "work/private.png")}
+    assert SECRET not in stored_bytes(vetted) and png("black") not in stored_bytes(vetted)
+    assert [v.source for v in vetted.portfolio("ada")] == ["work/good.png"]
+
+
+def test_a_folder_named_through_a_link_is_the_users_choice(vetted, tmp_path):
+    write(tmp_path / "real", "a.png", png("red"))
+    (tmp_path / "alias").symlink_to(tmp_path / "real", target_is_directory=True)
+    report = vetted.add_to_portfolio("ada", [tmp_path / "alias"])
+    assert report.ok and [a["file"] for a in report.added] == ["alias/a.png"]
+
+
+def test_linked_caption_files_are_refused_in_training_folders_and_next_to_named_images(vetted, tmp_path):
+    from studio.training import data
+
+    out, work = outside(tmp_path), tmp_path / "work"
+    write(work, "a.png", png("red"))
+    (work / "a.txt").symlink_to(out / "notes.txt")
+    write(work, "b.png", png("blue"))
+    (work / "b.txt").write_text("a blue square")
+    examples = data.from_folder(work, "adastyle")
+    assert [(e.source, e.caption) for e in examples] == [("work/b.png", "a blue square, adastyle")]
+    assert not any(b"TOP SECRET" in e.caption.encode() for e in examples)
+    report = vetted.add_to_portfolio("ada", [work / "a.png"])  # the image named directly: same rule
+    assert [str(r) for r in report.rejected] == [(
+        "a.png: its caption file a.txt was refused (symbolic link: links inside a folder are not followed "
+        "(copy the file itself in))")]
+    assert SECRET not in stored_bytes(vetted)
+
+
+def test_pipes_are_refused_without_being_opened(vetted, tmp_path):
+    import os
+    import signal
+
+    write(tmp_path / "work", "good.png", png())
+    os.mkfifo(tmp_path / "work" / "pipe.png")
+    os.mkfifo(tmp_path / "pipe.txt")
+    signal.signal(signal.SIGALRM, lambda *_: pytest.fail("intake blocked on a pipe"))
+    signal.alarm(10)
+    try:
+        report = vetted.add_to_portfolio("ada", [tmp_path / "work", tmp_path / "pipe.txt"])
+    finally:
+        signal.alarm(0)
+    assert {r.name: r.reason for r in report.rejected} == {
+        "pipe.txt": "not a regular file (a pipe, device or socket); not opened",
+        "work/pipe.png": "not a regular file (a pipe, device or socket); not opened"}
+    assert [a["file"] for a in report.added] == ["work/good.png"]
+
+
+def test_huge_files_are_refused_by_type_or_size_before_a_byte_is_read(vetted, tmp_path, monkeypatch):
+    import os
+    import tracemalloc
+    from pathlib import Path
+
+    work = tmp_path / "work"
+    write(work, "good.png", png())
+    for name in ("film.mp4", "poster.png", "essay.md"):
+        with open(work / name, "wb") as f:
+            f.truncate(2 * 1024**3)  # sparse: 2 GiB that cost no disk
+    real_os_open, real_path_open = os.open, Path.open
+
+    def guard(real):  # opening one of the huge files fails the test: it must be refused unread
+        def opener(path, *args, **kwargs):
+            assert Path(path).name not in ("film.mp4", "poster.png", "essay.md"), f"{path} was opened"
+            return real(path, *args, **kwargs)
+        return opener
+    monkeypatch.setattr(os, "open", guard(real_os_open))
+    monkeypatch.setattr(Path, "open", guard(real_path_open))
+    tracemalloc.start()
+    try:
+        report = vetted.add_to_portfolio("ada", [work])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert {r.name: r.reason for r in report.rejected} == {
+        "work/essay.md": "text file is 2147483648 bytes, over the limit of 1000000",
+        "work/film.mp4": "unsupported file type '.mp4'; accepted: PNG, JPEG, WebP images and .txt/.md text",
+        "work/poster.png": "image file is 2147483648 bytes, over the limit of 100000000"}
+    assert [a["file"] for a in report.added] == ["work/good.png"]
+    assert peak < 20_000_000
+
+
+def patch_zip(path, member: str, **fields) -> None:
+    """Rewrite one member's header fields in its local and central headers (as a hostile tool would)."""
+    import struct
+
+    layout = {b"PK\x03\x04": (30, {"flags": 6, "method": 8, "csize": 18, "size": 22}),
+              b"PK\x01\x02": (46, {"flags": 8, "method": 10, "csize": 20, "size": 24})}
+    data = bytearray(path.read_bytes())
+    for signature, (name_at, offsets) in layout.items():
+        at = data.find(signature)
+        while at >= 0:
+            if data[at + name_at:at + name_at + len(member)] == member.encode():
+                for key, value in fields.items():
+                    struct.pack_into("<H" if key in ("flags", "method") else "<I", data, at + offsets[key], value)
+            at = data.find(signature, at + 1)
+    path.write_bytes(bytes(data))
+
+
+def make_zip(path, members: dict, method=zipfile.ZIP_STORED):
+    with zipfile.ZipFile(path, "w", compression=method) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return path
+
+
+def test_archive_members_claiming_a_huge_size_are_refused_unread_and_the_rest_kept(vetted, tmp_path):
+    archive = make_zip(tmp_path / "work.zip", {"good.png": png(), "big.png": png("blue"), "big.md": b"words"})
+    patch_zip(archive, "big.png", size=0xF0000000)
+    patch_zip(archive, "big.md", size=3_000_000)
+    report = vetted.add_to_portfolio("ada", [archive])
+    assert {r.name: r.reason for r in report.rejected} == {
+        "work.zip:big.png": "image file is 4026531840 bytes, over the limit of 100000000",
+        "work.zip:big.md": "text file is 3000000 bytes, over the limit of 1000000"}
+    assert [a["file"] for a in report.added] == ["work.zip:good.png"]
+
+
+def test_an_archive_that_would_expand_past_the_total_limit_is_refused_whole(vetted, tmp_path):
+    # Eleven members each under the image limit, claiming 1.089 GB together: nothing is read.
+    archive = make_zip(tmp_path / "bomb.zip", {f"p{i}.png": png() for i in range(11)})
+    for i in range(11):
+        patch_zip(archive, f"p{i}.png", size=99_000_000)
+    before = counts(vetted)
+    report = vetted.add_to_portfolio("ada", [archive])
+    assert [str(r) for r in report.rejected] == [
+        "bomb.zip: archive would expand to 1089000000 bytes, over the limit of 1000000000; nothing in it was read"]
+    assert counts(vetted) == before
+
+
+def test_a_zip_bomb_is_read_one_member_at_a_time_within_the_limits(home, tmp_path):
+    import tracemalloc
+
+    import studio
+
+    zeros = b"\x00" * 20_000_000
+    archive = make_zip(tmp_path / "zeros.zip", {f"z{i}.png": zeros for i in range(6)}, zipfile.ZIP_DEFLATED)
+    assert archive.stat().st_size < 200_000  # 120 MB of zeros in a small file
+    st = studio.open(home, policy=Policy(max_image_bytes=25_000_000, max_archive_bytes=130_000_000))
+    st.add_creator("ada", "Ada", "level2")
+    tracemalloc.start()
+    try:
+        report = st.add_to_portfolio("ada", [archive])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(report.rejected) == 6 and all("not a readable image" in r.reason for r in report.rejected)
+    assert peak < 3 * len(zeros)  # one member at a time, not 120 MB
+    st2 = studio.open(home, policy=Policy(max_image_bytes=25_000_000, max_archive_bytes=100_000_000))
+    assert [str(r) for r in st2.add_to_portfolio("ada", [archive]).rejected] == [
+        "zeros.zip: archive would expand to 120000000 bytes, over the limit of 100000000; nothing in it was read"]
+
+
+def _corrupt_crc(archive):
+    data = bytearray(archive.read_bytes())
+    data[data.find(png("blue")) + 40] ^= 0xFF
+    archive.write_bytes(bytes(data))
+
+
+BAD_MEMBERS = [
+    ("crc", _corrupt_crc, "corrupt archive member; not read (Bad CRC-32 for file 'bad.png')"),
+    ("method", lambda a: patch_zip(a, "bad.png", method=99),
+     "compressed with method 99, which is not supported (use deflate or store); not read"),
+    ("encrypted", lambda a: patch_zip(a, "bad.png", flags=1), "encrypted (password-protected); not read"),
+    ("truncated", lambda a: patch_zip(a, "bad.png", csize=20), "archive member; not read"),
+]
+
+
+@pytest.mark.parametrize("kind,damage,reason", BAD_MEMBERS, ids=[b[0] for b in BAD_MEMBERS])
+def test_a_broken_archive_member_is_one_line_and_the_others_are_kept(vetted, tmp_path, kind, damage, reason):
+    method = zipfile.ZIP_DEFLATED if kind == "truncated" else zipfile.ZIP_STORED
+    archive = make_zip(tmp_path / "work.zip", {"good.png": png(), "bad.png": png("blue"), "notes.txt": b"hi"}, method)
+    damage(archive)
+    report = vetted.add_to_portfolio("ada", [archive])
+    assert [r.name for r in report.rejected] == ["work.zip:bad.png"]
+    assert reason in report.rejected[0].reason and "\n" not in report.rejected[0].reason
+    assert sorted(a["file"] for a in report.added) == ["work.zip:good.png", "work.zip:notes.txt"]
+
+
+def test_links_inside_an_archive_are_refused(vetted, tmp_path):
+    archive = tmp_path / "links.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        link = zipfile.ZipInfo("notes.txt")
+        link.external_attr = (0o120777 << 16)
+        zf.writestr(link, "/etc/passwd")
+        zf.writestr("good.png", png())
+    report = vetted.add_to_portfolio("ada", [archive])
+    assert [str(r) for r in report.rejected] == ["links.zip:notes.txt: symbolic link inside the archive; not followed"]
+
+
+def test_deeply_nested_json_in_metadata_is_one_line_and_the_image_is_kept(vetted, tmp_path):
+    folder = tmp_path / "set"
+    write(folder, "one.png", png())
+    write(folder, "two.png", png("blue"))
+    nested = '{"file_name": "one.png", "text": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    good = json.dumps({"file_name": "two.png", "text": "a blue square"})
+    (folder / "metadata.jsonl").write_text(nested + "\n" + good + "\n")
+    report = vetted.add_to_portfolio("ada", [folder])
+    assert [str(r) for r in report.rejected] == [
+        "set/metadata.jsonl line 1: nested 100001 levels deep, over the limit of 32"]
+    assert {v.source: v.caption for v in vetted.portfolio("ada")} == {"set/one.png": None, "set/two.png": "a blue square"}
+
+
+def test_uploads_from_memory_are_still_validated_one_at_a_time(vetted):
+    report = vetted.add_upload("ada", [("a.png", png()), ("b.mp4", b"\x00" * 10), ("c.txt", b"notes")])
+    assert [a["file"] for a in report.added] == ["a.png", "c.txt"]
+    assert [r.name for r in report.rejected] == ["b.mp4"]
