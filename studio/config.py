@@ -17,6 +17,8 @@ class Policy:
     vetted_levels: frozenset[str] = frozenset({"level2", "top_rated", "pro"})
     # Platform fee on each sale, in basis points (20% = 2000).
     platform_fee_bps: int = 2000
+    # The highest price per generation a creator may set, in cents.
+    max_price_cents: int = 10_000
     # Monthly plan a creator pays to host a model, in cents.
     plans: dict[str, int] = field(default_factory=lambda: {"free": 0, "creator": 2500})
     # Portfolio intake limits.

@@ -13,6 +13,7 @@ import ipywidgets as w
 
 import studio
 from studio.events import EventKind
+from studio.money import dollars, parse_dollars
 from studio.errors import StudioError
 from widgets.common import creator_picker
 
@@ -41,8 +42,7 @@ class GalleryPanel(w.VBox):
         self.seeds = w.Text(value="1, 2, 3", description="Seeds", layout=w.Layout(width="260px"))
         self.go = w.Button(description="Generate", button_style="primary", icon="image")
         self.gate_button = w.Button(description="Run quality gate", icon="check")
-        self.price = w.BoundedIntText(value=500, min=0, max=10_000_000, description="Price (¢)",
-                                      layout=w.Layout(width="200px"))
+        self.price = w.Text(value="5.00", description="Price ($)", layout=w.Layout(width="200px"))
         self.publish_button = w.Button(description="Publish", button_style="success", icon="upload")
         self.status = w.HTML()
         self.status.add_class("studio-gallery-status")
@@ -197,8 +197,9 @@ class GalleryPanel(w.VBox):
             return
 
         def work():
-            pub = self.st.publish(handle, v.id, price_cents=self.price.value)
-            self._say(f"Version {pub.number} published at {self.price.value} cents per generation.")
+            cents = parse_dollars(self.price.value, self.st.policy)
+            pub = self.st.publish(handle, v.id, price_cents=cents)
+            self._say(f"Version {pub.number} published at {dollars(cents)} per generation.")
 
         self._run("Publishing", work)
 

@@ -11,17 +11,10 @@ from sqlalchemy import select
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
+from studio.money import check_price_cents
 from studio.rights import ledger
 from studio.store.tables import Generation, Model, ModelVersion, Price, utcnow
 from studio.training.versions import Versions, VersionView, model_row
-
-
-def check_cents(cents) -> int:
-    if isinstance(cents, bool) or not isinstance(cents, int):
-        raise StudioError(f"a price is a whole number of cents, not {cents!r}")
-    if cents < 0:
-        raise StudioError(f"a price cannot be negative ({cents} cents)")
-    return cents
 
 
 def _latest_price(s, model_id: str) -> Price | None:
@@ -59,7 +52,7 @@ class Listing:
         """Offer a version to buyers. Refused unless the creator is vetted and the version passed the gate."""
         self.creators.require_vetted(handle)
         if price_cents is not None:
-            check_cents(price_cents)
+            check_price_cents(price_cents, self.ctx.policy)
         v = self.versions.get(handle, version_id)
         if v.scores is None:
             raise StudioError(f"version {v.number} has no quality scores yet; run the quality gate "
@@ -87,7 +80,7 @@ class Listing:
         return self.versions.get(handle, v.id)
 
     def set_price(self, handle: str, cents: int) -> int:
-        check_cents(cents)
+        check_price_cents(cents, self.ctx.policy)
         with self.ctx.transaction() as s:
             model = model_row(s, self.ctx.creator_row(s, handle))
             if model is None:

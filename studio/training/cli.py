@@ -44,11 +44,11 @@ def register(sub, common) -> None:
     p = model.add_parser("publish", parents=[common], help="publish a version that passed the quality gate")
     p.add_argument("handle")
     p.add_argument("--version", default=None)
-    p.add_argument("--price", type=int, default=None, help="price per generation, in cents")
+    p.add_argument("--price", default=None, metavar="DOLLARS", help="price per generation in dollars, e.g. 0.50")
     p.set_defaults(func=cmd_model_publish)
-    p = model.add_parser("price", parents=[common], help="set the model's price (cents)")
+    p = model.add_parser("price", parents=[common], help="set the model's price per generation (dollars)")
     p.add_argument("handle")
-    p.add_argument("cents", type=int)
+    p.add_argument("dollars", help="e.g. 0.65 (whole cents, more than zero)")
     p.set_defaults(func=cmd_model_price)
     p = model.add_parser("disable", parents=[common], help="disable the model: no new generations")
     p.add_argument("handle")
@@ -213,17 +213,24 @@ def cmd_model_gate(args, out) -> int:
 
 
 def cmd_model_publish(args, out) -> int:
+    from studio.money import dollars, parse_dollars
+
     st = open_studio(args)
-    v = st.publish(args.handle, args.version, args.price)
+    cents = parse_dollars(args.price, st.policy) if args.price is not None else None
+    v = st.publish(args.handle, args.version, cents)
     price = st.price(args.handle)
-    out.emit({**_version_dict(v), "price_cents": price},
-             f"{args.handle}: version {v.number} published" + (f" at {price} cents" if price is not None else ""))
+    out.emit({**_version_dict(v), "price_cents": price}, f"{args.handle}: version {v.number} published"
+             + (f" at {dollars(price)} per generation" if price is not None else ""))
     return 0
 
 
 def cmd_model_price(args, out) -> int:
-    cents = open_studio(args).set_price(args.handle, args.cents)
-    out.emit({"handle": args.handle, "price_cents": cents}, f"{args.handle}: price set to {cents} cents")
+    from studio.money import dollars, parse_dollars
+
+    st = open_studio(args)
+    cents = st.set_price(args.handle, parse_dollars(args.dollars, st.policy))
+    out.emit({"handle": args.handle, "price_cents": cents},
+             f"{args.handle}: price set to {dollars(cents)} per generation")
     return 0
 
 

@@ -94,3 +94,33 @@ def test_a_disabled_model_cannot_be_published(trained, monkeypatch):
         trained.publish("ada")
     with pytest.raises(StudioError, match="already disabled"):
         trained.disable_model("ada")
+
+
+@pytest.mark.parametrize("typed, reason", [
+    ("0", "must be more than zero"),
+    ("-1", "cannot be negative"),
+    ("abc", "an amount in dollars such as 0.50, not 'abc'"),
+    ("nan", "an amount in dollars such as 0.50"),
+    ("0.505", "at most two decimals"),
+    ("100.01", "at most $100.00 per generation, not $100.01"),
+])
+def test_prices_are_typed_in_dollars_and_a_bad_one_writes_nothing(trained, typed, reason, capsys):
+    from studio.cli import main
+
+    home = str(trained.home)
+    events = len(trained.ledger_events())
+    assert main(["model", "price", "ada", typed, "--home", home]) == 1
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("studio: error: ") and reason in err and "\n" not in err
+    assert trained.price("ada") is None and len(trained.ledger_events()) == events
+
+
+def test_a_price_in_dollars_is_whole_cents_inside(trained, capsys):
+    from studio.cli import main
+
+    assert main(["model", "price", "ada", "0.65", "--home", str(trained.home)]) == 0
+    assert "price set to $0.65 per generation" in capsys.readouterr().out
+    assert main(["model", "price", "ada", "$1.5", "--home", str(trained.home), "--json"]) == 0
+    assert trained.price("ada") == 150
+    changes = [e["payload"] for e in trained.ledger_events(kind="price.changed")]
+    assert [(c["previous_cents"], c["cents"]) for c in changes] == [(None, 65), (65, 150)]
