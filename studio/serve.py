@@ -66,18 +66,14 @@ def _stop_process_tree(proc) -> None:
         except ProcessLookupError:
             pass
         proc.wait()
-    _gone, alive = psutil.wait_procs(family, timeout=1)
-    for p in alive:
-        try:
-            p.terminate()
-        except psutil.Error:
-            pass
-    _gone, alive = psutil.wait_procs(alive, timeout=2)
-    for p in alive:
-        try:
-            p.kill()
-        except psutil.Error:
-            pass
+    alive = family
+    for stop, wait in (("terminate", 1), ("kill", 2)):  # kernels Voila did not shut down
+        _gone, alive = psutil.wait_procs(alive, timeout=wait)
+        for p in alive:
+            try:
+                getattr(p, stop)()
+            except psutil.Error:
+                pass
 
 
 def serve(notebook: Path, port: int, ip: str, home: Path, cull_idle: int = DEFAULT_CULL_IDLE,

@@ -43,8 +43,6 @@ class Assistant:
     """A creator's assistant over a `StudioContext`: no state of its own beyond the cached retrieval index."""
 
     def __init__(self, ctx: StudioContext, handle: str, encoder=None):
-        if not hasattr(ctx, "reading"):
-            raise TypeError("Assistant takes the studio's context (st.context); or use st.assistant(handle)")
         with ctx.reading() as s:
             self.creator_id = ctx.creator_row(s, handle).id  # raises StudioError for an unknown handle
         self.ctx, self.handle = ctx, handle

@@ -78,7 +78,13 @@ class TrainingRun:
         """Hear every following event of this run; returns an unsubscribe function."""
         with self._lock:
             self._listeners.append(listener)
-        return lambda: self._listeners.remove(listener) if listener in self._listeners else None
+
+        def unsubscribe() -> None:
+            with self._lock:
+                if listener in self._listeners:
+                    self._listeners.remove(listener)
+
+        return unsubscribe
 
     # --- called by the training service -------------------------------------------------------
 

@@ -8,6 +8,7 @@ is listed by `runs()` for every view of the same home in this process.
 
 from __future__ import annotations
 
+import logging
 import threading
 from pathlib import Path
 
@@ -19,6 +20,8 @@ from studio.training import data
 from studio.training.config import TrainConfig
 from studio.training.runs import TrainingRun
 from studio.training.versions import Versions
+
+log = logging.getLogger("studio.training")
 
 _RUNS: dict[str, list[TrainingRun]] = {}  # resolved home -> its runs in this process, oldest first
 _RUNS_LOCK = threading.Lock()
@@ -128,6 +131,7 @@ class Training:
             run.finish("failed", error=exc, message=f"{type(exc).__name__}: {exc}")
             if raise_errors:
                 raise
+            log.exception("training run %s for %s failed", run.id, run.handle)  # nobody may be waiting
         finally:
             lock.release()
             self.ctx.emit(EventKind.TRAINING_FINISHED, run.handle, run=run.id, state=run.state)

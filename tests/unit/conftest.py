@@ -6,7 +6,13 @@ weights), trained for a handful of steps: the tests check behaviour, not image q
 
 from __future__ import annotations
 
+import glob
+import os
 import shutil
+import socket
+import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -69,3 +75,45 @@ def filled(vetted, tmp_path):
     report = vetted.add_to_portfolio("ada", sorted(tmp_path.glob("*.png")))
     vetted.revoke("ada", report.added[0]["item"])
     return vetted
+
+
+# --- a throwaway PostgreSQL server (Debian's postgresql): outside CI a machine without it skips ---
+
+
+def _bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}")) or [shutil.which(name)]
+    return found[-1]
+
+
+@pytest.fixture(scope="module")
+def pg_url():
+    initdb, pg_ctl = _bin("initdb"), _bin("pg_ctl")
+    missing = not initdb or not pg_ctl
+    try:
+        import psycopg  # noqa: F401
+    except ImportError:
+        missing = True
+    if missing:
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail("PostgreSQL or psycopg is not installed, and CI must run this test")
+        pytest.skip("PostgreSQL server binaries or psycopg not installed")
+    # PostgreSQL refuses to run as root: run it as the 'postgres' user when we are root.
+    as_user = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    root = Path(tempfile.mkdtemp(prefix="studio-pg-"))
+    data, sock = root / "data", root / "sock"
+    sock.mkdir()
+    if as_user:
+        shutil.chown(root, "postgres")
+        shutil.chown(sock, "postgres")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    subprocess.run([*as_user, initdb, "-D", str(data), "-U", "studio", "--auth=trust", "-E", "UTF8"],
+                   check=True, capture_output=True)
+    subprocess.run([*as_user, pg_ctl, "-D", str(data), "-w", "-l", str(root / "log"), "-o",
+                    f"-p {port} -k {sock} -c listen_addresses=''", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql+psycopg://studio@/postgres?host={sock}&port={port}"
+    finally:
+        subprocess.run([*as_user, pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)

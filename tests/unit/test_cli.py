@@ -11,7 +11,6 @@ import pytest
 from PIL import Image
 
 from studio.cli import main
-from tests.unit.test_postgres import pg_url  # noqa: F401  (the throwaway PostgreSQL server fixture)
 
 
 def run(capsys, *argv: str) -> tuple[int, str, str]:

@@ -269,10 +269,6 @@ def test_a_cancelled_creator_run_resumes_into_the_same_version(trained):
     assert v2.number == 2 and v2.path.name == "v2" and v2.metrics["steps"] == 6
 
 
-SHIPPED = (ROOT / "studio" / "models" / "studio-tiny" / "model_index.json").is_file()
-
-
-@pytest.mark.skipif(not SHIPPED, reason="the shipped studio-tiny weights are not built yet")
 def test_integration_a_short_run_on_the_shipped_studio_tiny_base(tmp_path, portfolio_dir):
     result = train(TrainConfig(base="studio-tiny", trigger="mirastyle", **{**FAST, "steps": 4}),
                    data.from_folder(portfolio_dir, "mirastyle"), tmp_path / "model")
