@@ -82,6 +82,44 @@ def cmd_portfolio_revoke(args, out: Output) -> int:
     return 0
 
 
+def cmd_portfolio_captions(args, out: Output) -> int:
+    """Every image item with its caption; missing or unreadable ones with a suggestion (written on request)."""
+    from studio.models.captioner import readable
+
+    st = open_studio(args)
+    suggested = {v.id: text for v, text in st.suggest_captions(args.handle, args.base)}
+    rows, lines = [], []
+    for v in (v for v in st.portfolio(args.handle) if v.kind == "image"):
+        row = {"id": v.id, "source": v.source, "active": v.active, "caption": v.caption,
+               "readable": readable(v.caption), "suggestion": suggested.get(v.id), "applied": False}
+        if args.apply_suggestions and row["suggestion"]:
+            row["caption"] = st.set_caption(args.handle, v.id, row["suggestion"]).caption
+            row["applied"] = True
+        rows.append(row)
+        shown = "[no caption]" if v.caption is None else repr(v.caption) + (
+            "" if row["readable"] else "  [names no shape the embedded base knows]")
+        lines.append(f"{v.id}  {v.source}{'' if v.active else ' (revoked)'}: {shown}")
+        if row["suggestion"]:
+            lines.append(f"    {'wrote' if row['applied'] else 'suggested'}: {row['suggestion']}")
+    unread = sum(r["active"] and not r["readable"] for r in rows)
+    if args.apply_suggestions:
+        lines.append(f"{sum(r['applied'] for r in rows)} caption(s) written")
+    elif suggested:
+        lines.append(f"{len(suggested)} suggestion(s): write them with --apply-suggestions, or one at a time "
+                     f"with `studio portfolio caption {args.handle} ITEM TEXT`")
+    elif unread:
+        lines.append(f"{unread} active image(s) without a caption the embedded base can read, and no suggestions "
+                     "(the base is not the embedded one, or the images could not be read)")
+    out.emit(rows, "\n".join(lines) or "no images in the portfolio")
+    return 0
+
+
+def cmd_portfolio_caption(args, out: Output) -> int:
+    v = open_studio(args).set_caption(args.handle, args.item, args.text)
+    out.emit(_item_dict(v), f"{v.id}: caption {v.caption!r}" if v.caption else f"{v.id}: caption cleared")
+    return 0
+
+
 def cmd_samples_seed(args, out: Output) -> int:
     from studio import samples
 
@@ -190,6 +228,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("item")
     p.add_argument("--reason", default=None)
     p.set_defaults(func=cmd_portfolio_revoke)
+    p = portfolio.add_parser("captions", parents=[common],
+                             help="list image captions, with suggestions where the embedded base cannot read one")
+    p.add_argument("handle")
+    p.add_argument("--apply-suggestions", action="store_true",
+                   help="write the suggested captions for the missing and unreadable ones")
+    p.add_argument("--base", default=None, help="the base the captions are for (default $STUDIO_BASE or the embedded one)")
+    p.set_defaults(func=cmd_portfolio_captions)
+    p = portfolio.add_parser("caption", parents=[common], help="set (or, with \"\", clear) one item's caption")
+    p.add_argument("handle")
+    p.add_argument("item")
+    p.add_argument("text")
+    p.set_defaults(func=cmd_portfolio_caption)
 
     samples = sub.add_parser("samples", help="sample creators for demos and tests").add_subparsers(dest="action", required=True)
     p = samples.add_parser("seed", parents=[common], help="write three sample creators with generated portfolios")

@@ -124,6 +124,14 @@ class Studio:
         """Record a new consent basis for an item (e.g. the client's reference arrived)."""
         return self._portfolio.set_consent(handle, item_id, consent)
 
+    def set_caption(self, handle: str, item_id: str, text: str | None) -> ItemView:
+        """Write an image item's caption as the creator typed it (empty clears it), with its ledger event."""
+        return self._portfolio.set_caption(handle, item_id, text)
+
+    def suggest_captions(self, handle: str, base: str | None = None) -> list[tuple[ItemView, str]]:
+        """Shapes-world captions for image items whose caption is missing or unreadable ([] on a real base)."""
+        return self._portfolio.suggest_captions(handle, base)
+
     def thumbnail(self, sha256: str, size: int = 128) -> bytes:
         """A PNG thumbnail of an image blob, for panels and previews."""
         return self._portfolio.thumbnail(sha256, size)
@@ -156,7 +164,7 @@ class Studio:
         (state, step, losses, previews, `cancel()`, `wait()`), which `runs()` lists for every view.
 
         `options` are `studio.training.TrainConfig` fields (steps, rank, lr, ...); the trigger
-        defaults to the creator's style word and the base to $STUDIO_BASE or studio-tiny.
+        defaults to the creator's style word and the base to $STUDIO_BASE or the embedded studio-tiny-v2.
         """
         return self._training.start(handle, resume=resume, **options)
 

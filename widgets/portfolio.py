@@ -1,4 +1,4 @@
-"""Portfolio & consent panel: pick a creator, upload work, set consent, see what was kept."""
+"""Portfolio & consent panel: pick a creator, upload work, set consent, see what was kept, edit captions."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import html
 import ipywidgets as w
 
 import studio
-from studio.events import EventKind
 from studio.errors import StudioError
+from studio.events import EventKind
 from widgets.common import creator_picker
 
 CARD_WIDTH = "160px"
@@ -34,12 +34,16 @@ class PortfolioPanel(w.VBox):
         self.rejections = w.HTML()
         self.rejections.add_class("studio-rejections")
         self.summary = w.HTML()
+        self.suggest_button = w.Button(description="Suggest captions", icon="magic",
+                                       tooltip="fill in captions the embedded base can read, for images without one")
+        self.caption_fields: dict[str, w.Text] = {}  # item id -> its caption field (the form, rebuilt on refresh)
         self.grid = w.GridBox(layout=w.Layout(grid_template_columns=f"repeat(auto-fill, {CARD_WIDTH})", grid_gap="8px"))
         self.grid.add_class("studio-grid")
 
         self.consent.observe(self._on_consent_kind, "value")
         self.creator.observe(lambda _: self.refresh(), "value")
         self.add_button.on_click(self._on_add)
+        self.suggest_button.on_click(self._on_suggest)
         self._unsubscribe = st.subscribe(self._on_studio_change)
 
         self.children = [
@@ -50,7 +54,7 @@ class PortfolioPanel(w.VBox):
             self.client_ref,
             self.status,
             self.rejections,
-            self.summary,
+            w.HBox([self.summary, self.suggest_button]),
             self.grid,
         ]
         self.refresh()
@@ -99,6 +103,30 @@ class PortfolioPanel(w.VBox):
         except StudioError as exc:
             self._show_status(str(exc), error=True)
 
+    def _save_caption(self, item_id: str, field: w.Text) -> None:
+        try:
+            view = self.st.set_caption(self.creator.value, item_id, field.value)
+        except StudioError as exc:
+            self._show_status(str(exc), error=True)
+            return
+        field.value = view.caption or ""  # as the core stored it; a change also redraws the grid
+        self._show_status(f"Caption of {view.source} saved." if view.caption else f"Caption of {view.source} cleared.")
+
+    def _on_suggest(self, _button=None) -> None:
+        if not self.creator.value:
+            return
+        try:
+            suggestions = self.st.suggest_captions(self.creator.value)
+        except StudioError as exc:
+            self._show_status(str(exc), error=True)
+            return
+        for view, text in suggestions:
+            if view.id in self.caption_fields:
+                self.caption_fields[view.id].value = text
+        self._show_status(f"{len(suggestions)} caption(s) suggested: check each and press Save." if suggestions else
+                          "No suggestions: every image has a caption the base can read, or the base is not the "
+                          "embedded shapes base.")
+
     # --- display -----------------------------------------------------------------------
 
     def _on_studio_change(self, event) -> None:
@@ -112,6 +140,7 @@ class PortfolioPanel(w.VBox):
         self.status.value = f"<span style='color:{colour}'>{message if '<br>' in message else html.escape(message)}</span>"
 
     def refresh(self) -> None:
+        self.caption_fields = {}
         if not self.creator.value:
             self.grid.children, self.summary.value = [], "<i>No creators yet.</i>"
             return
@@ -135,6 +164,8 @@ class PortfolioPanel(w.VBox):
             f"<div class='studio-consent'>consent: <b>{html.escape(v.consent)}</b> ({state})</div>"
             f"<div style='color:#666'>record {v.consent_id}</div></div>")
         children = [preview, label]
+        if v.kind == "image":
+            children += self._caption_form(v)
         if v.active:
             revoke = w.Button(description="Revoke consent", button_style="warning", layout=w.Layout(width="150px"))
             revoke.on_click(lambda _b, item=v.id: self._revoke(item))
@@ -145,6 +176,14 @@ class PortfolioPanel(w.VBox):
         card = w.VBox(children, layout=w.Layout(width=CARD_WIDTH, border="1px solid #ddd", padding="4px"))
         card.add_class("studio-card")
         return card
+
+    def _caption_form(self, v: studio.ItemView) -> list[w.Widget]:
+        field = w.Text(value=v.caption or "", placeholder="no caption yet", layout=w.Layout(width="150px"))
+        field.add_class("studio-caption")
+        self.caption_fields[v.id] = field
+        save = w.Button(description="Save caption", layout=w.Layout(width="150px"))
+        save.on_click(lambda _b, item=v.id, box=field: self._save_caption(item, box))
+        return [field, save]
 
     def close(self) -> None:
         self._unsubscribe()

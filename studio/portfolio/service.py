@@ -1,12 +1,14 @@
 """A creator's portfolio: the items their model may learn from, each with its consent record.
 
 Invariant: an item is trained on only while its consent record is active; revoking or
-replacing consent is a ledger event written in the same transaction as the change.
-Files are validated by `studio.portfolio.intake` before anything is stored.
+replacing consent is a ledger event written in the same transaction as the change, and
+so is a caption the creator edits (`set_caption`). Files are validated by
+`studio.portfolio.intake` before anything is stored.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,7 +20,15 @@ from sqlalchemy.orm import Session
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
-from studio.portfolio.intake import Accepted, Candidate, Consent, IntakeReport, Rejection, collect, validate
+from studio.portfolio.intake import (
+    Accepted,
+    Candidate,
+    Consent,
+    IntakeReport,
+    Rejection,
+    collect,
+    validate,
+)
 from studio.rights import ledger
 from studio.store.tables import Blob, ConsentRecord, Creator, PortfolioItem, utcnow
 
@@ -161,6 +171,51 @@ class Portfolio:
         self.ctx.emit(EventKind.PORTFOLIO_CHANGED, handle)
         return next(v for v in self.items(handle) if v.id == item_id)
 
+    def set_caption(self, handle: str, item_id: str, text: str | None) -> ItemView:
+        """Write the caption of an image item as the creator typed it (surrounding space stripped, line
+        breaks made spaces; empty clears it), with a ``portfolio.captioned`` event naming its sha256."""
+        caption = " ".join((text or "").split()) or None
+        limit = self.ctx.policy.max_caption_chars
+        if caption is not None and len(caption) > limit:
+            raise StudioError(f"caption is {len(caption)} characters, over the limit of {limit}; nothing was changed")
+        with self.ctx.transaction() as s:
+            item = self._own_item(s, handle, item_id)
+            if item.kind != "image":
+                raise StudioError(f"{item_id} is a {item.kind} item: only images have captions")
+            changed = item.caption != caption
+            if changed:  # saving the same text again is no event
+                item.caption = caption
+                ledger.append(s, "portfolio.captioned", item.id, {
+                    "creator": handle, "item": item.id, "caption_sha256": caption_sha256(caption)})
+        if changed:
+            self.ctx.emit(EventKind.PORTFOLIO_CHANGED, handle)
+        return next(v for v in self.items(handle) if v.id == item_id)
+
+    def suggest_captions(self, handle: str, base: str | None = None) -> list[tuple[ItemView, str]]:
+        """Captions for the creator's image items (active consent) whose caption is missing or names no shape
+        the embedded base knows, from `studio.models.captioner`; nothing is written.
+
+        Only for an embedded shapes base (``base``, by default the one new models train on: $STUDIO_BASE
+        or the newest embedded base): a real base such as Stable Diffusion 1.5 learns from ordinary
+        captions, and the captioner knows only the shapes world, so it returns [] then. Items the
+        captioner cannot read are left out.
+        """
+        from PIL import Image
+
+        from studio.models import BUILTIN, captioner
+        from studio.models.bases import default_base
+
+        if str(base or default_base()) not in BUILTIN:
+            return []
+        out = []
+        for v in self.items(handle, include_revoked=False):
+            if v.kind != "image" or captioner.readable(v.caption):
+                continue
+            text = captioner.describe(Image.open(io.BytesIO(self.ctx.blobs.get(v.sha256))))
+            if text is not None:
+                out.append((v, text))
+        return out
+
     def thumbnail(self, sha256: str, size: int = 128) -> bytes:
         """A PNG thumbnail of an image blob, for panels and previews."""
         from PIL import Image
@@ -170,3 +225,8 @@ class Portfolio:
         buf = io.BytesIO()
         img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB").save(buf, format="PNG")
         return buf.getvalue()
+
+
+def caption_sha256(caption: str | None) -> str | None:
+    """What the ledger records of a caption: its UTF-8 sha256 (the text stays in the database only)."""
+    return None if caption is None else hashlib.sha256(caption.encode("utf-8")).hexdigest()

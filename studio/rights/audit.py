@@ -18,9 +18,19 @@ from typing import Any
 
 from sqlalchemy import select
 
+from studio.portfolio.service import caption_sha256
 from studio.rights import ledger
-from studio.store.tables import (ConsentRecord, Creator, Generation, LedgerEvent, Meta, Model, ModelVersion,
-                                 PortfolioItem, Price)
+from studio.store.tables import (
+    ConsentRecord,
+    Creator,
+    Generation,
+    LedgerEvent,
+    Meta,
+    Model,
+    ModelVersion,
+    PortfolioItem,
+    Price,
+)
 
 MAX_LISTED = 20  # problems listed in full; the rest are counted
 
@@ -47,7 +57,7 @@ class State:
 
     creators: dict[str, dict] = field(default_factory=dict)  # creator id -> handle, style_word
     consents: dict[str, dict] = field(default_factory=dict)  # consent id -> item, basis, reference, active
-    items: dict[str, dict] = field(default_factory=dict)  # item id -> sha256, consent
+    items: dict[str, dict] = field(default_factory=dict)  # item id -> sha256, consent, edited caption's sha256
     versions: dict[str, dict] = field(default_factory=dict)  # version id -> model, number, status, weights
     models: dict[str, dict] = field(default_factory=dict)  # model id -> disabled, price, price rows
     generations: dict[str, dict] = field(default_factory=dict)  # generation id -> sha256, preview, flagged
@@ -67,9 +77,11 @@ def replay(events) -> State:
                 st.consents[p["replaces"]]["active"] = False
             st.consents[p["consent"]] = {"item": p["item"], "basis": p["basis"], "reference": p.get("reference"),
                                          "active": True}
-            st.items[p["item"]] = {"sha256": p["sha256"], "consent": p["consent"], "creator": p["creator"]}
+            st.items.setdefault(p["item"], {}).update(sha256=p["sha256"], consent=p["consent"], creator=p["creator"])
         elif e.kind == "consent.revoked":
             st.consents.setdefault(p["consent"], {"item": p["item"]})["active"] = False
+        elif e.kind == "portfolio.captioned":
+            st.items.setdefault(p["item"], {})["caption_sha256"] = p["caption_sha256"]
         elif e.kind == "model.trained":
             st.models.setdefault(p["model"], {"disabled": False, "cents": None, "prices": set()})
             st.versions[p["version"]] = {"model": p["model"], "number": p["number"], "status": "trained",
@@ -112,7 +124,8 @@ def _tables(s) -> dict[str, dict[str, dict]]:
         "creator": {c.id: {"handle": c.handle, "style_word": c.style_word} for c in s.scalars(select(Creator))},
         "consent record": {c.id: {"basis": c.basis, "reference": c.reference, "active": c.revoked_at is None}
                            for c in s.scalars(select(ConsentRecord))},
-        "portfolio item": {i.id: {"sha256": i.blob_sha256, "consent": i.consent_id}
+        "portfolio item": {i.id: {"sha256": i.blob_sha256, "consent": i.consent_id,
+                                  "caption_sha256": caption_sha256(i.caption)}
                            for i in s.scalars(select(PortfolioItem))},
         "model version": {v.id: {"model": v.model_id, "number": v.number, "status": v.status}
                           for v in s.scalars(select(ModelVersion))},
@@ -182,7 +195,7 @@ def audit(ctx, deep: bool = False) -> Audit:
         for label, expected, fields in (
                 ("creator", state.creators, ("handle", "style_word")),
                 ("consent record", state.consents, ("basis", "reference", "active")),
-                ("portfolio item", state.items, ("sha256", "consent")),
+                ("portfolio item", state.items, ("sha256", "consent", "caption_sha256")),
                 ("model version", state.versions, ("model", "number", "status")),
                 ("model", expected_models, ("disabled", "cents", "published")),
                 ("price", expected_prices, ()),
