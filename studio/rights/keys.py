@@ -2,7 +2,9 @@
 
 It signs the ledger's head, so that a chain rewritten, truncated or emptied in the database
 (where the head also lives) no longer carries a valid signature. It is an ECDSA P-256 key
-(ES256), the kind a C2PA signing certificate can be issued for.
+(ES256), the kind a C2PA signing certificate can be issued for. The C2PA chain itself
+(`studio.rights.certificates`) has keys of its own, so that the key a native library signs
+every delivered file with is never the one that vouches for the ledger.
 """
 
 from __future__ import annotations
@@ -67,9 +69,17 @@ def create(home: Path) -> SigningKey:
     key = ec.generate_private_key(ec.SECP256R1())
     pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                             serialization.NoEncryption())
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # fails if a key is already there
+    write_owner_only(path, pem)  # fails if a key is already there
+    return SigningKey(key, path)
+
+
+def write_owner_only(path: Path, data: bytes) -> None:
+    """Write a secret file readable by its owner only (0600); refuses to replace an existing file.
+
+    Also used for the C2PA certificate keys (`studio.rights.certificates`).
+    """
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "wb") as fh:
-        fh.write(pem)
+        fh.write(data)
         fh.flush()
         os.fsync(fh.fileno())
-    return SigningKey(key, path)
