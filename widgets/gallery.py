@@ -12,9 +12,10 @@ import threading
 import ipywidgets as w
 
 import studio
+from studio.errors import StudioError
 from studio.events import EventKind
 from studio.money import dollars, parse_dollars
-from studio.errors import StudioError
+from studio.quality.gate import score_rows
 from widgets.common import creator_picker
 
 IMG_PX = "128px"
@@ -110,13 +111,7 @@ class GalleryPanel(w.VBox):
         if not s:
             self.scores.value = "<i>Not scored yet: run the quality gate before publishing.</i>"
             return
-        rows = [("style distance to the portfolio, your model", s["style_distance_model"]),
-                ("style distance to the portfolio, base model", s["style_distance_base"])]
-        for who in ("model", "base"):
-            pf = s.get(f"prompt_following_{who}")
-            if pf:
-                rows.append((f"prompt following ({who}): colour / shape",
-                             f"{pf['color_accuracy']:.0%} / {pf['shape_accuracy']:.0%} (n={pf['n']})"))
+        rows = score_rows(s)
         verdict = ("<b style='color:#1b5e20'>passed</b>: closer to the portfolio than the base" if s["passed"]
                    else "<b style='color:#b00020'>not passed</b>: not closer to the portfolio than the base")
         self.scores.value = (

@@ -12,6 +12,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.money import check_price_cents
+from studio.quality.gate import score_rows
 from studio.rights import ledger
 from studio.store.tables import Generation, Model, ModelVersion, Price, utcnow
 from studio.training.versions import Versions, VersionView, model_row
@@ -60,8 +61,8 @@ class Listing:
         if not v.gate_passed:
             raise StudioError(
                 f"version {v.number} did not pass the quality gate: its outputs are no closer to {handle}'s "
-                f"portfolio than the base model's (style distance {v.scores['style_distance_model']} vs base "
-                f"{v.scores['style_distance_base']}); train longer or on more items")
+                f"portfolio than the base model's ({'; '.join(f'{k}: {x}' for k, x in score_rows(v.scores)[:2])}); "
+                "train longer or on more items")
         with self.ctx.transaction() as s:
             model = s.get(Model, v.model_id)
             if model.status == "disabled":

@@ -1,7 +1,7 @@
 """Base models: the embedded ``studio-tiny`` base and local copies of real bases.
 
     from studio.models import load_base
-    pipe = load_base()                               # the shipped studio-tiny, CPU, float32
+    pipe = load_base()                               # the shipped studio-tiny-v2, CPU, float32
     pipe = load_base("/models/stable-diffusion-v1-5", device="cuda", dtype="bfloat16")
 
 torch and diffusers are imported inside the functions, so ``import studio`` stays fast.
@@ -14,14 +14,17 @@ import json
 from pathlib import Path
 
 MODELS_DIR = Path(__file__).parent
-BUILTIN = {"studio-tiny": MODELS_DIR / "studio-tiny"}
+# Embedded bases by name. New models train on the newest (EMBEDDED_DEFAULT); an older one stays
+# loadable for the adapters already trained on it (a manifest records its base's name and digest).
+BUILTIN = {"studio-tiny": MODELS_DIR / "studio-tiny", "studio-tiny-v2": MODELS_DIR / "studio-tiny-v2"}
+EMBEDDED_DEFAULT = "studio-tiny"  # until studio-tiny-v2 is built
 
 # used when a model folder has no studio.json (e.g. a real Stable Diffusion base)
 FALLBACK_INFERENCE = dict(num_inference_steps=25, guidance_scale=7.5, height=512, width=512)
 
 
-def base_path(name_or_path: str | Path = "studio-tiny") -> Path:
-    """Resolve a built-in name ("studio-tiny") or check that a path is a diffusers model folder."""
+def base_path(name_or_path: str | Path = EMBEDDED_DEFAULT) -> Path:
+    """Resolve a built-in name ("studio-tiny-v2") or check that a path is a diffusers model folder."""
     key = str(name_or_path)
     if key in BUILTIN:
         path = BUILTIN[key]
@@ -58,7 +61,7 @@ def _dtype(dtype):
     return names[str(dtype)]
 
 
-def load_base(name_or_path: str | Path = "studio-tiny", device: str = "cpu", dtype=None):
+def load_base(name_or_path: str | Path = EMBEDDED_DEFAULT, device: str = "cpu", dtype=None):
     """Load a base model as a ``StableDiffusionPipeline`` (no safety checker, no progress bar).
 
     ``dtype`` defaults to float32; pass "bfloat16"/"float16" (or a torch dtype) for a GPU.
@@ -75,4 +78,4 @@ def load_base(name_or_path: str | Path = "studio-tiny", device: str = "cpu", dty
     return pipe
 
 
-__all__ = ["BUILTIN", "base_path", "load_base", "load_defaults"]
+__all__ = ["BUILTIN", "EMBEDDED_DEFAULT", "base_path", "load_base", "load_defaults"]

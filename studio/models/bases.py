@@ -13,8 +13,7 @@ import threading
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.models import BUILTIN, base_path
-
+from studio.models import BUILTIN, EMBEDDED_DEFAULT, base_path
 
 # diffusers and transformers build a model on torch's meta device by patching torch globally while
 # from_pretrained runs: two loads at once in one process (two training runs, or a run and a
@@ -23,8 +22,8 @@ LOAD_LOCK = threading.RLock()
 
 
 def default_base() -> str:
-    """The base new models train on: ``$STUDIO_BASE`` if set, else the embedded studio-tiny."""
-    return os.environ.get("STUDIO_BASE") or "studio-tiny"
+    """The base new models train on: ``$STUDIO_BASE`` if set, else the newest embedded base."""
+    return os.environ.get("STUDIO_BASE") or EMBEDDED_DEFAULT
 
 
 def resolve_base(name_or_path: str | Path) -> Path:

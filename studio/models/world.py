@@ -68,6 +68,7 @@ class Style:
     blur: float = 0.0  # Gaussian blur radius applied at the end
     max_overlap: float = 0.15  # max fraction of a shape's box overlapping earlier shapes
     supersample: int = 4  # render at this multiple of 64, then downsample (anti-aliasing)
+    colors: tuple[tuple[str, tuple[int, int, int]], ...] = ()  # a painter's own RGB for some colour names
 
     def replace(self, **changes) -> "Style":
         return dataclasses.replace(self, **changes)
@@ -87,6 +88,17 @@ STYLES: dict[str, Style] = {
     "textured": Style(size=(0.4, 0.7), rotation=45.0, texture=28.0, blur=0.6,
                       background_gradient=0.3, color_jitter=18.0),
 }
+
+
+def random_look(rng: random.Random) -> Style:
+    """A random way of drawing that keeps every colour name true (no pastel): outlines, grain, blur,
+    sizes, rotation. Part of the base's pretraining, so that a creator's look is near what it knows."""
+    dark = rng.random() < 0.5
+    return Style(size=(rng.uniform(0.25, 0.45), rng.uniform(0.5, 0.75)), rotation=rng.choice((0.0, 15.0, 45.0)),
+                 outline_width=(rng.randint(1, 3), rng.randint(3, 6)), outline_prob=rng.choice((0.0, 0.5, 1.0)),
+                 outline_color=(15, 15, 20) if dark else None, color_jitter=rng.uniform(4, 16),
+                 texture=rng.choice((0.0, 0.0, 10.0, 25.0)), background_gradient=rng.uniform(0, 0.3),
+                 blur=rng.choice((0.0, 0.0, 0.5, 0.9)))
 
 
 @dataclass(frozen=True)
@@ -207,7 +219,7 @@ def _box_overlap(a: Shape, b: Shape) -> float:
 
 
 def _rgb(name: str, style: Style, rng: random.Random) -> tuple[int, int, int]:
-    base = COLORS[name]
+    base = dict(style.colors).get(name, COLORS[name])
     out = []
     for v in base:
         v = v + rng.uniform(-style.color_jitter, style.color_jitter)
@@ -296,6 +308,65 @@ def sample_prompt(rng: random.Random) -> tuple[str, str, str]:
     shape = rng.choice(SHAPES)
     bg = rng.choice([c for c in COLOR_NAMES if c != color])
     return make_caption([(color, shape)], bg), color, shape
+
+
+# Ordinary words a creator might put in a caption; the base's tokenizer does not know them, so
+# pretraining shows them (and random letter strings standing for style words) next to the content.
+FILLER_WORDS = ("drawing", "illustration", "simple", "bold", "style", "art", "flat", "cute", "minimal",
+                "sketch", "poster", "icon", "shapes", "design", "print", "graphic", "kids", "modern",
+                "my", "new", "the", "with", "of", "in", "by", "two", "three", "some", "nice", "colour")
+
+
+def unknown_word(rng: random.Random) -> str:
+    """A word the base has never seen: an ordinary filler word, or random letters like a style word."""
+    if rng.random() < 0.4:
+        return rng.choice(FILLER_WORDS)
+    letters = "".join(rng.choice("abcdefghijklmnopqrstuvwxyz") for _ in range(rng.randint(3, 9)))
+    return letters + rng.choice(("", "", "style", "art", "ink"))
+
+
+def vary_caption(objects: list[tuple[str, str]], background: str, rng: random.Random) -> str:
+    """A caption for a scene as a person might write it, not only in the grammar.
+
+    Half the time the grammar itself; otherwise the background, some colours or all of them are left
+    out, or the words are listed with commas. A third of captions also carry one or two unknown words
+    (style words, filler) before or after the content. Pretraining on these teaches the base to draw
+    what a partial caption names and to ignore words it does not know.
+    """
+    r = rng.random()
+    if r < 0.5:
+        text = make_caption(objects, background)
+    else:
+        drop_all = r >= 0.8
+        parts = []
+        for color, shape in objects:
+            keep = not drop_all and (r < 0.65 or rng.random() < 0.5)
+            parts.append(f"{color} {shape}" if keep else shape)
+        with_bg = rng.random() < 0.5
+        if rng.random() < 0.3:  # "red circle, blue square, white background"
+            text = ", ".join(parts + ([f"{background} background"] if with_bg else []))
+        else:
+            text = " and ".join(f"a {x}" for x in parts) + (f" on a {background} background" if with_bg else "")
+    if rng.random() < 0.33:
+        words = " ".join(unknown_word(rng) for _ in range(rng.choice((1, 1, 2))))
+        text = f"{words} {text}" if rng.random() < 0.3 else f"{text}{rng.choice((', ', ' ', ', in ', ', by '))}{words}"
+    return text
+
+
+def read_caption(text: str) -> tuple[list[tuple[str | None, str]], str | None]:
+    """What a caption in any words asks for, as far as the world's words tell: the shapes it names,
+    each with the colour word just before it (or None), and the background colour if it names one.
+    ``"two shapes: a red circle and a square, zqstyle"`` -> ``([("red", "circle"), (None, "square")], None)``."""
+    words = re.findall(r"[a-z]+", text.lower())
+    objects, background = [], None
+    for i, w in enumerate(words):
+        shape = w[:-1] if w.endswith("s") and w[:-1] in SHAPES else w
+        if shape in SHAPES:
+            color = words[i - 1] if i and words[i - 1] in COLORS else None
+            objects.append((color, shape))
+        elif w in ("background", "ground", "backdrop") and i and words[i - 1] in COLORS:
+            background = words[i - 1]
+    return objects, background
 
 
 def vocabulary() -> list[str]:

@@ -1,28 +1,55 @@
 """Style and prompt-following metrics: how close a set of images is to a creator's own work.
 
 Pure functions over PIL images; the quality gate (`studio.quality.gate`) decides with them.
+
+Style is measured apart from content. A prompt decides *what* is drawn (which shapes, which colour
+names); a creator's style is *how*: the ground they paint on, outlines, grain, softness, how much
+of the frame the subject fills, how vivid or muted their colours are, and which exact colours they
+use for a named one. So the per-image features below avoid the hue of what the prompt asked for,
+and outputs are compared with the creator's own image *for the same caption* (content matched);
+the palette is compared separately, as a set of colours whose order and placement do not matter.
 """
 
 from __future__ import annotations
 
+FEATURES = ("ground_red", "ground_green", "ground_blue", "ground_grain", "subject_share",
+            "subject_saturation", "subject_brightness", "outline_darkness", "edge_sharpness", "edge_density")
 
-FEATURES = ("red", "green", "blue", "red_sd", "green_sd", "blue_sd", "saturation", "brightness",
-            "edges", "fine_texture", "edge_density")
+
+def _rgb(img):
+    import numpy as np
+
+    return np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float64) / 255.0
 
 
 def style_features(img) -> list[float]:
-    """Colour and texture statistics of one image, each roughly in [0, 1]."""
+    """Content-free style statistics of one image, each roughly in [0, 1] (see :data:`FEATURES`).
+
+    The ground is what the image's border mostly shows; the subject is every pixel far from it.
+    """
     import numpy as np
 
-    rgb = np.asarray(img.convert("RGB").resize((64, 64)), dtype=np.float64) / 255.0
+    rgb = _rgb(img)
+    border = np.concatenate([rgb[:3].reshape(-1, 3), rgb[-3:].reshape(-1, 3),
+                             rgb[:, :3].reshape(-1, 3), rgb[:, -3:].reshape(-1, 3)])
+    ground = np.median(border, axis=0)
+    far = np.sqrt(((rgb - ground) ** 2).sum(axis=2)) > 0.2
+    grey = rgb @ np.array([0.299, 0.587, 0.114])
+    lap = np.abs(4 * grey[1:-1, 1:-1] - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:])
+    flat_ground = ~far[1:-1, 1:-1]
+    grain = float(np.median(lap[flat_ground])) if flat_ground.any() else 0.0
     mx, mn = rgb.max(axis=2), rgb.min(axis=2)
     sat = np.where(mx > 0, (mx - mn) / np.maximum(mx, 1e-6), 0.0)
-    grey = rgb @ np.array([0.299, 0.587, 0.114])
-    gx, gy = np.abs(np.diff(grey, axis=1)), np.abs(np.diff(grey, axis=0))
-    grad = (gx[:-1, :] + gy[:, :-1]) / 2
-    lap = np.abs(4 * grey[1:-1, 1:-1] - grey[:-2, 1:-1] - grey[2:, 1:-1] - grey[1:-1, :-2] - grey[1:-1, 2:])
-    return [*rgb.mean(axis=(0, 1)), *rgb.std(axis=(0, 1)), float(sat.mean()), float(mx.mean()),
-            float(grad.mean()), float(lap.mean()), float((grad > 0.1).mean())]
+    subject = far if far.any() else np.ones_like(far)
+    gx, gy = np.abs(np.diff(grey, axis=1))[:-1, :], np.abs(np.diff(grey, axis=0))[:, :-1]
+    grad = np.maximum(gx, gy)
+    edges = grad > 0.08
+    # an outline is a band darker than the fill beside it: how dark the edge pixels are vs the subject
+    edge_grey = float(grey[:-1, :-1][edges].mean()) if edges.any() else float(grey[subject].mean())
+    outline = max(0.0, float(grey[subject].mean()) - edge_grey)
+    sharp = float(np.sort(grad.ravel())[-40:].mean())
+    return [*ground, min(1.0, grain * 10), float(far.mean()), float(sat[subject].mean()), float(mx[subject].mean()),
+            outline, sharp, float(edges.mean())]
 
 
 def _groups(images) -> list[list]:
@@ -42,13 +69,45 @@ def style_distance(images, reference, scale=None) -> float:
     return float(np.sqrt(np.mean(((a.mean(axis=0) - r.mean(axis=0)) / scale) ** 2)))
 
 
+def palette(images, k: int = 6, pixels: int = 6000, seed: int = 0):
+    """The ``k`` colours a set of images is mostly made of, with their shares: ``(centres [k, 3], weights [k])``.
+
+    k-means over a fixed random sample of the pooled pixels (RGB in [0, 1]); deterministic for a seed."""
+    import numpy as np
+    from scipy.cluster.vq import kmeans2
+
+    px = np.concatenate([_rgb(i).reshape(-1, 3) for i in images])
+    rng = np.random.default_rng(seed)
+    px = px[rng.choice(len(px), size=min(pixels, len(px)), replace=False)]
+    # k-means++ from a fixed seed; a colour-poor image set simply gives near-duplicate centres
+    centres, labels = kmeans2(px, k, minit="++", seed=seed)
+    weights = np.bincount(labels, minlength=k) / len(labels)
+    keep = weights > 0
+    return centres[keep], weights[keep]
+
+
+def palette_distance(images, reference) -> float:
+    """How far the colours of ``images`` are from those of ``reference``, order and placement aside.
+
+    Both palettes (:func:`palette`) are matched colour to nearest colour, both ways, weighted by how
+    much of the images each colour covers: 0 is the same palette; 1 is as far as black from white
+    on one channel. Content matters only through which colours it makes the images use."""
+    import numpy as np
+
+    a, wa = palette(images)
+    b, wb = palette(reference)
+    d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
+    return float(0.5 * ((wa * d.min(axis=1)).sum() + (wb * d.min(axis=0)).sum()))
+
+
 def compare_styles(base_images, model_images, reference) -> dict:
-    """Style distances of the base's and the model's outputs to the reference, on one common scale
-    (the spread of all images together).
+    """Style and palette distances of the base's and the model's outputs to the reference.
 
     Each argument is a list of images, or a list of groups: then group k of the outputs is compared
     with group k of the reference (the outputs for one held-out caption with the creator's own image
     for that caption, so that content is matched and only style differs), and distances are averaged.
+    Style features share one scale (the spread of all images together). The palette is compared over
+    all images pooled, against every reference image.
     """
     import numpy as np
 
@@ -59,29 +118,33 @@ def compare_styles(base_images, model_images, reference) -> dict:
     def mean_distance(groups):
         return float(np.mean([style_distance(g, r, scale) for g, r in zip(groups, ref_g)]))
 
+    refs = [i for g in ref_g for i in g]
     return {"style_distance_base": round(mean_distance(base_g), 4),
-            "style_distance_model": round(mean_distance(model_g), 4)}
+            "style_distance_model": round(mean_distance(model_g), 4),
+            "palette_distance_base": round(palette_distance([i for g in base_g for i in g], refs), 4),
+            "palette_distance_model": round(palette_distance([i for g in model_g for i in g], refs), 4)}
 
 
-def prompt_following(images, prompts, trigger: str | None) -> dict | None:
-    """Checker accuracy on single-shape shapes-world prompts, when the checker is installed."""
+def prompt_following(images, prompts) -> dict | None:
+    """How often the shapes-world checker sees what a one-shape prompt asked for, in any wording.
+
+    Prompts that name exactly one shape are scored for the shape, and for its colour when they name
+    one. None when the checker is not installed or no prompt names a single shape."""
     from studio.models import checker, world
 
     if not (checker.CHECKER_DIR / checker.WEIGHTS).is_file():
         return None
     wanted = []
     for img, prompt in zip(images, prompts):
-        text = prompt.replace(f", {trigger}", "").strip() if trigger else prompt
-        try:
-            objects, _bg = world.parse_caption(text)
-        except ValueError:
-            continue
+        objects, _bg = world.read_caption(prompt)
         if len(objects) == 1:
             wanted.append((img, *objects[0]))
     if not wanted:
         return None
     preds = checker.Checker.load()([w[0] for w in wanted])
-    color = sum(p["color"] == c for p, (_, c, _s) in zip(preds, wanted)) / len(wanted)
     shape = sum(p["shape"] == sh for p, (_, _c, sh) in zip(preds, wanted)) / len(wanted)
-    return {"n": len(wanted), "color_accuracy": round(color, 4), "shape_accuracy": round(shape, 4)}
-
+    coloured = [(p, c) for p, (_, c, _s) in zip(preds, wanted) if c is not None]
+    result = {"n": len(wanted), "shape_accuracy": round(shape, 4)}
+    if coloured:
+        result["color_accuracy"] = round(sum(p["color"] == c for p, c in coloured) / len(coloured), 4)
+    return result

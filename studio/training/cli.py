@@ -7,6 +7,7 @@ from pathlib import Path
 
 from studio.cli_helpers import add_dataclass_options, dataclass_options, open_studio
 from studio.errors import StudioError
+from studio.quality.gate import score_rows
 from studio.training.config import TrainConfig
 
 
@@ -23,7 +24,7 @@ def register(sub, common) -> None:
     p = sub.add_parser("generate", parents=[common], help="generate images from a creator's model or a model folder")
     p.add_argument("handle", nargs="?", default=None)
     p.add_argument("--model", default=None,
-                   help="a trained model folder, or a base alone (studio-tiny, the default, or a diffusers folder)")
+                   help="a trained model folder, or a base alone (studio-tiny-v2, the default, or a diffusers folder)")
     p.add_argument("--prompt", required=True)
     p.add_argument("-n", type=int, default=1, help="images (seeds SEED..SEED+N-1)")
     p.add_argument("--seed", type=int, default=None)
@@ -202,13 +203,8 @@ def cmd_model_list(args, out) -> int:
 
 def cmd_model_gate(args, out) -> int:
     scores = open_studio(args).quality_gate(args.handle, args.version)
-    text = (f"style distance to the portfolio: model {scores['style_distance_model']}, base "
-            f"{scores['style_distance_base']} -> {'PASSED' if scores['passed'] else 'FAILED'}")
-    if "prompt_following_model" in scores:
-        pm, pb = scores["prompt_following_model"], scores["prompt_following_base"] or {}
-        text += (f"\nprompt following (checker, n={pm['n']}): colour {pm['color_accuracy']:.0%} (base "
-                 f"{pb.get('color_accuracy', 0):.0%}), shape {pm['shape_accuracy']:.0%} (base {pb.get('shape_accuracy', 0):.0%})")
-    out.emit(scores, text)
+    text = "\n".join(f"{label}: {value}" for label, value in score_rows(scores))
+    out.emit(scores, text + f"\n-> {'PASSED' if scores['passed'] else 'FAILED'}")
     return 0 if scores["passed"] else 1
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from studio.errors import StudioError
+from studio.models import EMBEDDED_DEFAULT
 from studio.options import check_bounds, option
 
 TINY_LR = 3e-3  # measured on studio-tiny: closer to a sample creator's style in 300 steps than 1e-3
@@ -21,7 +22,8 @@ SD_LR = 1e-4  # the usual LoRA learning rate for Stable Diffusion 1.5
 class TrainConfig:
     """Every knob of a training run; recorded verbatim in the manifest."""
 
-    base: str = option("studio-tiny", "studio-tiny, or a local diffusers folder (e.g. Stable Diffusion 1.5); "
+    base: str = option(EMBEDDED_DEFAULT, "studio-tiny-v2 (the embedded base; studio-tiny is its first version), "
+                       "or a local diffusers folder (e.g. Stable Diffusion 1.5); "
                        "a creator's run defaults to $STUDIO_BASE if set", panel="main")
     steps: int = option(300, "optimisation steps", min=1, max=1_000_000, panel="main")
     rank: int = option(8, "LoRA rank", min=1, max=1024, panel="main")
@@ -37,6 +39,9 @@ class TrainConfig:
     mixed_precision: str = option("auto", "auto is bf16 on CUDA, else no", choices=["auto", "no", "fp16", "bf16"])
     gradient_checkpointing: bool = option(False, "trade compute for memory on large bases")
     train_text_encoder: bool = option(False, "also put LoRA adapters on the text encoder")
+    lora_layers: str = option("attention", "which UNet layers get adapters: the attention and feed-forward "
+                              "layers, or those plus the ResNet convolutions (colour, grain and edges live there)",
+                              choices=["attention", "attention+resnets"])
     cache_latents: bool = option(True, "encode images and captions once (off only to measure the difference)",
                                  flag="--no-cache")
     checkpoint_every: int = option(100, "write a resumable checkpoint every N steps (0: never)", min=0)

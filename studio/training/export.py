@@ -15,14 +15,17 @@ import re
 from pathlib import Path
 
 from studio.inference import MANIFEST_NAME, WEIGHTS_NAME, read_manifest  # noqa: F401  (the folder format)
+from studio.models import BUILTIN
 
 
 def adapter_state(unet, text_encoder=None) -> tuple[dict, dict | None]:
-    """The trained LoRA tensors in diffusers naming (unet, text encoder or None)."""
+    """The trained LoRA tensors: the UNet's in PEFT naming (``lora_A``/``lora_B``), which diffusers
+    loads for linear and convolution layers alike (its older ``lora.down`` naming converts only the
+    linear ones, so an adapter on the ResNets would load half-empty); the text encoder's in diffusers naming."""
     from diffusers.utils import convert_state_dict_to_diffusers
     from peft.utils import get_peft_model_state_dict
 
-    unet_sd = convert_state_dict_to_diffusers(get_peft_model_state_dict(unet))
+    unet_sd = get_peft_model_state_dict(unet)
     te_sd = convert_state_dict_to_diffusers(get_peft_model_state_dict(text_encoder)) if text_encoder is not None else None
     return unet_sd, te_sd
 
@@ -111,7 +114,7 @@ def write_card(folder: Path, manifest: dict) -> Path:
     trigger = cfg.get("trigger")
     n_train = sum(1 for i in manifest["items"] if i["role"] == "train")
     n_hold = sum(1 for i in manifest["items"] if i["role"] == "holdout")
-    base_id = base["name"] if base["name"] == "studio-tiny" else Path(base["name"]).name
+    base_id = base["name"] if base["name"] in BUILTIN else Path(base["name"]).name
     yaml = ["---", f"base_model: {base_id}", "library_name: diffusers", "license: other",
             "pipeline_tag: text-to-image", "tags:", "- text-to-image", "- stable-diffusion", "- diffusers",
             "- lora", "- studio"]

@@ -33,7 +33,8 @@ from studio.training.config import TrainConfig, TrainEvent
 
 # Attention and feed-forward layers of every transformer block: kohya-ss's standard SD LoRA layers, and
 # the ones whose kohya export diffusers reads back exactly (tested)
-UNET_TARGETS = ["to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2"]
+UNET_TARGETS = {"attention": ["to_q", "to_k", "to_v", "to_out.0", "ff.net.0.proj", "ff.net.2"]}
+UNET_TARGETS["attention+resnets"] = UNET_TARGETS["attention"] + ["conv1", "conv2", "conv_shortcut", "time_emb_proj"]
 TEXT_TARGETS = ["q_proj", "k_proj", "v_proj", "out_proj"]
 
 
@@ -96,7 +97,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         alpha = cfg.alpha or cfg.rank
         torch.manual_seed(cfg.seed)  # the adapters' initial weights depend on it
         unet.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
-                                    target_modules=UNET_TARGETS))
+                                    target_modules=UNET_TARGETS[cfg.lora_layers]))
         if cfg.train_text_encoder:
             text_encoder.add_adapter(LoraConfig(r=cfg.rank, lora_alpha=alpha, init_lora_weights="gaussian",
                                                 target_modules=TEXT_TARGETS))

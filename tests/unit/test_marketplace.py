@@ -12,13 +12,15 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 def _fake_gate(monkeypatch, model: float, base: float):
     monkeypatch.setattr(gate, "compare_styles", lambda b, m, r: {
-        "style_distance_base": base, "style_distance_model": model})
+        "style_distance_base": base, "style_distance_model": model,
+        "palette_distance_base": base, "palette_distance_model": model})
 
 
 def test_the_gate_scores_model_and_base_outputs_against_the_portfolio_and_stores_them(trained):
     scores = trained.quality_gate("ada")
     assert scores["style_distance_model"] >= 0 and scores["style_distance_base"] >= 0
-    assert scores["passed"] == (scores["style_distance_model"] < scores["style_distance_base"])
+    assert scores["passed"] == (scores["style_distance_model"] < scores["style_distance_base"]
+                                and scores["palette_distance_model"] < scores["palette_distance_base"])
     # one of the six items was held out: its caption prompts both models, its image is the reference
     assert scores["prompt_source"] == "held-out captions" and scores["prompts"] == 1 and scores["images"] == 4
     assert scores["reference_images"] == 1
@@ -45,7 +47,7 @@ def test_publishing_is_refused_until_the_model_beats_the_base(trained, monkeypat
         trained.publish("ada")
     _fake_gate(monkeypatch, model=0.9, base=0.8)
     assert trained.quality_gate("ada")["passed"] is False
-    with pytest.raises(StudioError, match="did not pass the quality gate.*0.9 vs base 0.8"):
+    with pytest.raises(StudioError, match="did not pass the quality gate.*style distance.*0.9 / 0.8"):
         trained.publish("ada", price_cents=500)
     (v,) = trained.models("ada")
     assert v.status == "trained" and v.model_status == "draft" and trained.price("ada") is None

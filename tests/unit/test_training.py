@@ -296,3 +296,21 @@ def test_fixture_home_has_one_trained_version(trained):
     (v,) = trained.models("ada")
     assert v.number == 1 and v.status == "trained" and v.model_status == "draft"
     assert (v.path / "pytorch_lora_weights.safetensors").is_file()
+
+
+def test_adapters_on_the_resnets_too_load_whole_in_both_formats(tmp_path, random_base, portfolio_dir):
+    """Colour, grain and edges live in the ResNet convolutions: an adapter there loads with every tensor."""
+    import warnings
+
+    out = tmp_path / "model"
+    train(_config(random_base, steps=4, lora_layers="attention+resnets"), data.from_folder(portfolio_dir, "mirastyle"), out)
+    keys = _weights(out)
+    assert any(".resnets." in k and ".conv1." in k for k in keys) and any(".attn1.to_q." in k for k in keys)
+    a, b = _pipe(random_base), _pipe(random_base)
+    before = _image(a)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)  # peft warns when a loaded adapter is missing tensors
+        a.load_lora_weights(str(out))
+    assert np.abs(_image(a) - before).max() > 0.01
+    b.load_lora_weights(str(out / "kohya"), weight_name="model.safetensors")
+    assert np.abs(_image(a) - _image(b)).max() < 1e-4

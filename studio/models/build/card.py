@@ -1,9 +1,10 @@
-"""Write the studio-tiny model card (README.md with Hugging Face YAML metadata) from measured figures.
+"""Write the studio-tiny-v2 model card (README.md with Hugging Face YAML metadata) from measured figures.
 
-    python -m studio.models.build.card [--folder studio/models/studio-tiny] [--n 200]
+    python -m studio.models.build.card [--folder studio/models/studio-tiny-v2] [--n 300]
 
-measures prompt following and preview latency on the folder's pipeline, stores
-them in ``studio.json`` under ``"measured"`` and (re)writes ``README.md``.
+measures prompt following (three prompt sets) and preview latency on the folder's pipeline,
+stores them in ``studio.json`` under ``"measured"`` and (re)writes ``README.md``. The first
+studio-tiny's card was written by this script's earlier version and is kept as it was.
 """
 
 from __future__ import annotations
@@ -37,24 +38,29 @@ def vae_roundtrip(pipe, checker, n: int = 300, seed: int = 9) -> dict:
                 l1_255=round(float(np.abs(rec.astype(float) - imgs).mean()), 2))
 
 
-def measure(folder: Path, n: int = 500, seed: int = 0, repeats: int = 5) -> dict:
+def measure(folder: Path, n: int = 300, seed: int = 0, repeats: int = 5) -> dict:
     import torch
 
     from studio.models import load_base, load_defaults
-    from studio.models.build.measure import evaluate_rendered, prompt_following
+    from studio.models.build.measure import PROMPT_SETS, evaluate_rendered, prompt_following
     from studio.models.checker import Checker
 
     pipe = load_base(folder)
     d = load_defaults(pipe)
     checker = Checker.load()
-    t0 = time.time()
-    pf = prompt_following(pipe, n=n, seed=seed, checker=checker, return_samples=True)
-    pf["seconds"] = round(time.time() - t0)
-    _, prompts, preds = pf.pop("samples")
+    sets = {}
+    for variant in PROMPT_SETS:
+        t0 = time.time()
+        sets[variant] = prompt_following(pipe, n=n, seed=seed, checker=checker, return_samples=True, variant=variant)
+        sets[variant]["seconds"] = round(time.time() - t0)
+        _, prompts, preds = sets[variant].pop("samples")
+        if variant == "grammar":
+            pf = sets[variant]
+            control_preds, control_prompts = preds, prompts
     # control: score each image against another sample's prompt; should sit at chance (1/11, 1/3)
-    other = prompts[1:] + prompts[:1]
-    control = dict(color_accuracy=round(sum(q["color"] == c for q, (_, c, _) in zip(preds, other)) / n, 4),
-                   shape_accuracy=round(sum(q["shape"] == s for q, (_, _, s) in zip(preds, other)) / n, 4))
+    other = control_prompts[1:] + control_prompts[:1]
+    control = dict(color_accuracy=round(sum(q["color"] == c for q, (_, c, _) in zip(control_preds, other)) / n, 4),
+                   shape_accuracy=round(sum(q["shape"] == s for q, (_, _, s) in zip(control_preds, other)) / n, 4))
     own = evaluate_rendered(checker, n=500, seed=5)
     kw = dict(num_images_per_prompt=4, num_inference_steps=d["num_inference_steps"],
               guidance_scale=d["guidance_scale"], height=64, width=64)
@@ -67,7 +73,7 @@ def measure(folder: Path, n: int = 500, seed: int = 0, repeats: int = 5) -> dict
     rec = vae_roundtrip(pipe, checker)
     params = {name: tiny.n_params(getattr(pipe, name)) for name in ("unet", "vae", "text_encoder")}
     size = sum(p.stat().st_size for p in folder.rglob("*.safetensors"))
-    return dict(prompt_following=pf, control_mismatched_prompts=control, checker_rendered=own, checker_vae_roundtrip=rec,
+    return dict(prompt_following=pf, prompt_sets=sets, control_mismatched_prompts=control, checker_rendered=own, checker_vae_roundtrip=rec,
                 preview_latency_s=dict(median=round(statistics.median(times), 3), best=round(min(times), 3),
                                        repeats=repeats, threads=torch.get_num_threads()),
                 params=params, weights_mb=round(size / 2**20, 2))
@@ -91,8 +97,16 @@ def write_card(folder: Path) -> Path:
     def pct(x):
         return f"{x:.1%}" if isinstance(x, (int, float)) else "n/a"
 
-    color_ok = pf.get("color_accuracy", 0) >= 0.8
-    shape_ok = pf.get("shape_accuracy", 0) >= 0.6
+    sets = m.get("prompt_sets", {"grammar": pf})
+
+    def met(x, target):
+        return "(met)" if isinstance(x, (int, float)) and x >= target else "(NOT met)"
+
+    rows = "\n".join(
+        f"| {name} (e.g. `{r.get('example_prompt', '')}`) | {pct(r.get('color_accuracy'))} {met(r.get('color_accuracy'), 0.9)} "
+        f"| {pct(r.get('shape_accuracy'))} {met(r.get('shape_accuracy'), 0.85)} | {pct(r.get('both_accuracy'))} "
+        f"| {pct(r.get('background_accuracy')) if r.get('background_accuracy') is not None else '-'} |"
+        for name, r in sets.items())
     card = f"""---
 license: apache-2.0
 library_name: diffusers
@@ -107,29 +121,33 @@ tags:
 inference: false
 ---
 
-# studio-tiny
+# studio-tiny-v2
 
 The embedded base model of **studio**: a text-to-image model in the Stable Diffusion
 layout, small enough to train and run on a laptop CPU, pretrained from scratch by
 `python -m studio.models.build.pretrain_tiny` on a procedural world of coloured shapes.
 It is a stand-in so that the studio's LoRA training, previews and marketplace run
-offline in tests and demos; it knows nothing but this world.
+offline in tests and demos; it knows nothing but this world. It replaces the first
+`studio-tiny`, which stays in the studio for the adapters already trained on it.
 
 ## What it draws
 
-64x64 RGB images of one to three shapes on a background, prompted in exactly this grammar:
+64x64 RGB images of one to three shapes on a background. Its own grammar is
 
     a {{color}} {{shape}} on a {{background}} background
     a red circle and a blue square on a white background
 
 colours: red, orange, yellow, green, blue, purple, pink, brown, black, white, gray;
-shapes: circle, square, triangle. Other words are unknown to its tokenizer.
+shapes: circle, square, triangle. It was pretrained on captions written other ways too
+(partial: `a circle and a square`, `red circle, white background`, no background; with
+words it does not know before or after: `a triangle, zqstyle`), so such prompts draw what
+they name and an unknown word (a creator's style word) does not change the picture.
 
 ## Use
 
 ```python
 from studio.models import load_base
-pipe = load_base("studio-tiny")          # StableDiffusionPipeline, CPU, float32, safety_checker=None
+pipe = load_base("studio-tiny-v2")          # StableDiffusionPipeline, CPU, float32, safety_checker=None
 image = pipe("a red circle on a white background", num_inference_steps={inf['num_inference_steps']},
              guidance_scale={inf['guidance_scale']}, height=64, width=64).images[0]
 ```
@@ -155,7 +173,11 @@ Weights: {m.get('weights_mb', 'n/a')} MB of safetensors in total (float32).
 
 - Data: the procedural world of `studio.models.world` (deterministic from a seed). The VAE saw
   random 32x32 crops of images in every world style; the UNet saw {meta['dataset']} rendered
-  default-style images (60% one shape, 25% two, 15% three), encoded once to cached latents.
+  images (60% one shape, 25% two, 15% three; {meta.get('look_share', 0):.0%} drawn in a random look: outlines,
+  grain, blur, sizes, never changing a colour's name), encoded once to cached latents.
+- Captions: each step draws a fresh caption for each image with `world.vary_caption`
+  (share of steps: {meta.get('caption_variation', 0):.0%}): half in the grammar, half partial or comma-listed,
+  and a third with one or two unknown words (random letters like a style word, or ordinary words).
 - VAE: {meta['vae_steps']} steps at batch {meta['vae_batch']} on 32x32 crops, L1 + 1e-5 KL, AdamW; then
   (after the UNet) its decoder alone was fine-tuned on whole 64x64 images for {meta.get('decoder_steps', 0)} steps
   at batch {meta.get('decoder_batch', 0)} (L1 + L2), the encoder frozen so the UNet's latents stay valid.
@@ -163,8 +185,9 @@ Weights: {m.get('weights_mb', 'n/a')} MB of safetensors in total (float32).
   AdamW lr {meta['lr']} (100 warm-up steps, cosine to 10%), epsilon objective with min-SNR-5 weighting,
   {meta['cfg_dropout']:.0%} empty captions for classifier-free guidance, EMA {meta['ema']} (the EMA weights are shipped).
 - Seed {meta['seed']}. Reproduce with
-  `python -m studio.models.build.pretrain_tiny --seed {meta['seed']} --steps {meta['steps']} --batch {meta['batch']}`.
-- Training time on a shared 2-core CPU at nice 10, one thread: {ts.get('total', 0) / 60:.0f} min in total
+  `python -m studio.models.build.pretrain_tiny --seed {meta['seed']} --steps {meta['steps']} --batch {meta['batch']} --threads {meta.get('threads', 1)}`
+  (CPU kernels give bit-identical weights for the same seed and thread count).
+- Training time on a shared 2-core CPU at nice 5, {meta.get('threads', 1)} threads: {ts.get('total', 0) / 60:.0f} min in total
   (VAE {ts.get('vae', 0) / 60:.1f} min, latent cache {ts.get('encode', 0) / 60:.1f} min, UNet {ts.get('unet', 0) / 60:.1f} min,
   decoder fine-tune {ts.get('decoder', 0) / 60:.1f} min).
 {('- ' + meta['notes']) if meta.get('notes') else ''}
@@ -175,21 +198,19 @@ Judged by the shapes-world checker (`studio.models.checker`, a small CNN trained
 its own accuracy on {ck.get('n', 'n/a')} freshly rendered single-shape images in all styles: shape
 {pct(ck.get('shape_accuracy'))}, colour {pct(ck.get('color_accuracy'))}, background {pct(ck.get('background_accuracy'))}).
 
-On **single-shape prompts** of the grammar (n={pf.get('n', 'n/a')} prompts, one image each, seed {pf.get('seed', 'n/a')},
-{pf.get('num_inference_steps', 'n/a')} steps, guidance {pf.get('guidance_scale', 'n/a')}):
+On **single-shape prompts** (n={pf.get('n', 'n/a')} prompts per set, one image each, seed {pf.get('seed', 'n/a')},
+{pf.get('num_inference_steps', 'n/a')} steps, guidance {pf.get('guidance_scale', 'n/a')}); the same content in every set,
+written three ways; targets: colour >= 90%, shape >= 85%:
 
-| | measured | target |
-|---|---|---|
-| colour of the shape matches the prompt | {pct(pf.get('color_accuracy'))} | >= 80% {'(met)' if color_ok else '(NOT met)'} |
-| shape matches the prompt | {pct(pf.get('shape_accuracy'))} | >= 60% {'(met)' if shape_ok else '(NOT met)'} |
-| both | {pct(pf.get('both_accuracy'))} | |
-| background colour matches | {pct(pf.get('background_accuracy'))} | |
+| prompt set | colour | shape | both | background |
+|---|---|---|---|---|
+{rows}
 
 Control: scoring each image against another sample's prompt gives colour {pct(ctl.get('color_accuracy'))}
 and shape {pct(ctl.get('shape_accuracy'))} (chance is 9.1% and 33.3%), so the figures above are not an artefact of the checker.
 Generated shapes are often soft-edged blobs; the shape figure is what the checker (trained on crisp
-rendered shapes) reads from them, so treat it as approximate. Accuracy varies between prompt sets by a few
-points (e.g. prompt seed 1, n=96, used to choose the settings: colour 78%, shape 67%).
+rendered shapes) reads from them, so treat it as approximate. The default guidance and steps were
+chosen on prompt seed 1; the figures above use prompt seed {pf.get('seed', 'n/a')}.
 
 For scale: the checker reads the colour of {pct(rec.get('color_accuracy'))} and the shape of
 {pct(rec.get('shape_accuracy'))} of rendered single-shape images after a round trip through this VAE
@@ -215,8 +236,8 @@ a safety-checked model and does not need one: it can only draw coloured shapes.
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    p.add_argument("--folder", type=Path, default=BUILTIN["studio-tiny"])
-    p.add_argument("--n", type=int, default=500)
+    p.add_argument("--folder", type=Path, default=BUILTIN["studio-tiny-v2"])
+    p.add_argument("--n", type=int, default=300)
     p.add_argument("--no-measure", action="store_true")
     args = p.parse_args(argv)
     meta_path = args.folder / "studio.json"

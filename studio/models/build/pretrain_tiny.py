@@ -35,7 +35,7 @@ import numpy as np
 from studio.models import BUILTIN, world
 from studio.models.build import tiny
 
-DEFAULT_OUT = BUILTIN["studio-tiny"]
+DEFAULT_OUT = BUILTIN["studio-tiny-v2"]
 
 
 def log(msg: str) -> None:
@@ -122,22 +122,30 @@ def finetune_decoder(vae, steps: int, batch: int, seed: int, lr: float = 1e-3):
     return vae
 
 
-def encode_dataset(vae, tokenizer, n: int, seed: int, batch: int = 256):
-    """Render ``n`` default-style scenes, cache posterior mean/std and caption ids."""
+def encode_dataset(vae, n: int, seed: int, look_share: float, batch: int = 256):
+    """Render ``n`` scenes (a ``look_share`` of them drawn in a random look, the rest in the default
+    style) and cache their posterior mean/std and their content (objects, background)."""
     import torch
 
-    means, stds, caps = [], [], []
+    rng = random.Random(f"looks:{seed}")
+    means, stds, content = [], [], []
     with torch.no_grad():
         for start in range(0, n, batch):
-            seeds = range(seed * 10**7 + start, seed * 10**7 + min(n, start + batch))
-            imgs, c, _ = world.render_many(seeds)
-            post = vae.encode(to_tensor(imgs)).latent_dist
+            imgs = []
+            for s in range(seed * 10**7 + start, seed * 10**7 + min(n, start + batch)):
+                style = world.random_look(rng) if rng.random() < look_share else world.DEFAULT_STYLE
+                im, cap, objs = world.render(s, style)
+                imgs.append(np.asarray(im))
+                content.append((objs, world.parse_caption(cap)[1]))
+            post = vae.encode(to_tensor(np.stack(imgs))).latent_dist
             means.append(post.mean)
             stds.append(post.std)
-            caps += c
-    tok = tokenizer(caps, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
-                    return_tensors="pt").input_ids
-    return torch.cat(means), torch.cat(stds), tok, caps
+    return torch.cat(means), torch.cat(stds), content
+
+
+def tokenize(tokenizer, captions):
+    return tokenizer(captions, padding="max_length", max_length=tokenizer.model_max_length, truncation=True,
+                     return_tensors="pt").input_ids
 
 
 def min_snr_weights(scheduler, t, gamma: float = 5.0):
@@ -162,14 +170,19 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
-    p.add_argument("--steps", type=int, default=3000, help="UNet + text encoder steps")
+    p.add_argument("--steps", type=int, default=5000, help="UNet + text encoder steps")
     p.add_argument("--batch", type=int, default=32)
     p.add_argument("--lr", type=float, default=1e-3)
-    p.add_argument("--vae-steps", type=int, default=400)
+    p.add_argument("--vae-steps", type=int, default=1200)
     p.add_argument("--vae-batch", type=int, default=32)
-    p.add_argument("--decoder-steps", type=int, default=800)
+    p.add_argument("--decoder-steps", type=int, default=1200)
     p.add_argument("--decoder-batch", type=int, default=16)
-    p.add_argument("--dataset", type=int, default=24000, help="rendered images cached as latents")
+    p.add_argument("--dataset", type=int, default=32000, help="rendered images cached as latents")
+    p.add_argument("--look-share", type=float, default=0.2,
+                   help="share of the cached images drawn in a random look (outlines, grain, blur) instead of the default style")
+    p.add_argument("--caption-variation", type=float, default=1.0,
+                   help="share of steps whose captions are varied (partial, reordered, with unknown words); 0 = grammar only")
+    p.add_argument("--unet-channels", default="48,96,144", help="UNet block widths")
     p.add_argument("--ema", type=float, default=0.998)
     p.add_argument("--cfg-dropout", type=float, default=0.1)
     p.add_argument("--checkpoint-every", type=int, default=500)
@@ -204,17 +217,17 @@ def main(argv=None) -> None:
 
     # 3. cached latents
     t0 = time.time()
-    means, stds, ids, caps = encode_dataset(vae, tokenizer, args.dataset, args.seed)
+    means, stds, content = encode_dataset(vae, args.dataset, args.seed, args.look_share)
     scale = float(1.0 / means.std())
     vae.register_to_config(scaling_factor=scale)
-    empty_ids = tokenizer([""], padding="max_length", max_length=tokenizer.model_max_length,
-                          return_tensors="pt").input_ids[0]
+    empty_ids = tokenize(tokenizer, [""])[0]
     t_enc = time.time() - t0
-    log(f"encoded {len(caps)} images in {t_enc:.0f}s; latent std {means.std():.3f} -> scaling_factor {scale:.4f}")
+    log(f"encoded {len(content)} images in {t_enc:.0f}s; latent std {means.std():.3f} -> scaling_factor {scale:.4f}")
 
     # 4. UNet + text encoder
     text_encoder = tiny.build_text_encoder(tokenizer)
-    unet = tiny.build_unet()
+    channels = tuple(int(c) for c in args.unet_channels.split(","))
+    unet = tiny.build_unet(block_out_channels=channels)
     log(f"unet: {tiny.n_params(unet) / 1e6:.3f}M, text encoder: {tiny.n_params(text_encoder) / 1e6:.3f}M params")
     noise_sched = tiny.build_train_scheduler()
     params = list(unet.parameters()) + list(text_encoder.parameters())
@@ -225,6 +238,7 @@ def main(argv=None) -> None:
     ema_unet, ema_text = copy.deepcopy(unet).requires_grad_(False), copy.deepcopy(text_encoder).requires_grad_(False)
     ema_pairs = list(zip(list(ema_unet.parameters()) + list(ema_text.parameters()), params))
     gen = torch.Generator().manual_seed(args.seed)
+    caption_rng = random.Random(f"captions:{args.seed}")
     n = means.shape[0]
     unet.train()
     text_encoder.train()
@@ -233,11 +247,17 @@ def main(argv=None) -> None:
     meta_base = dict(seed=args.seed, steps=args.steps, batch=args.batch, lr=args.lr, dataset=args.dataset,
                      vae_steps=args.vae_steps, vae_batch=args.vae_batch,
                      decoder_steps=args.decoder_steps, decoder_batch=args.decoder_batch, ema=args.ema, cfg_dropout=args.cfg_dropout,
-                     inference=tiny.DEFAULT_INFERENCE, tokenizer_dir=str(tok_dir))
+                     look_share=args.look_share, caption_variation=args.caption_variation, unet_channels=list(channels),
+                     threads=args.threads, inference=tiny.DEFAULT_INFERENCE, tokenizer_dir=str(tok_dir))
     for step in range(args.steps):
         idx = torch.randint(0, n, (args.batch,), generator=gen)
         lat = (means[idx] + stds[idx] * torch.randn(means[idx].shape, generator=gen)) * scale
-        tok = ids[idx].clone()
+        captions = []
+        for i in idx.tolist():
+            objs, bg = content[i]
+            vary = caption_rng.random() < args.caption_variation
+            captions.append(world.vary_caption(objs, bg, caption_rng) if vary else world.make_caption(objs, bg))
+        tok = tokenize(tokenizer, captions)
         drop = torch.rand(args.batch, generator=gen) < args.cfg_dropout
         tok[drop] = empty_ids
         noise = torch.randn(lat.shape, generator=gen)

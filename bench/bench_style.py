@@ -1,0 +1,64 @@
+"""Does a creator's model learn their style? Measured with the training defaults, end to end.
+
+    python bench/bench_style.py [--quick] [--out bench/results/bench_style.json]
+
+- the held-out portfolios of ``style_portfolios.HELD_OUT`` (never used to choose the defaults):
+  palette distance of the fine-tuned outputs to the portfolio vs the base's (target: at most
+  0.6x for every one) and the quality gate's verdict;
+- the sample creators Mira, Juno and Oskar: gate verdict and before/after numbers;
+- training time of each (target: under 3 minutes for a 24-image portfolio on the 2-core machine).
+
+Nothing is tuned here. ``--quick`` runs one held-out portfolio and one sample creator.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.style_lab import line, run_folder, run_sample  # noqa: E402
+from bench.style_portfolios import HELD_OUT, write_portfolio  # noqa: E402
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true")
+    p.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
+    args = p.parse_args(argv)
+
+    from studio.models.bases import default_base
+
+    print(f"base: {default_base()}; training defaults from studio.training.config.TrainConfig")
+    results = {}
+    portfolios = HELD_OUT[:1] if args.quick else HELD_OUT
+    with tempfile.TemporaryDirectory() as tmp:
+        for style in portfolios:
+            folder = write_portfolio(style, Path(tmp) / style.name)
+            results[style.name] = r = run_folder(folder, style.name, style.trigger)
+            print(line(style.name, r), flush=True)
+    for handle in (["mira"] if args.quick else ["mira", "juno", "oskar"]):
+        results[handle] = r = run_sample(handle)
+        print(line(handle, r), flush=True)
+
+    held = [results[s.name] for s in portfolios]
+    worst = max(r["palette_ratio"] for r in held)
+    slowest = max(r["train_seconds"] for r in results.values())
+    print(f"held-out portfolios: worst palette ratio {worst:.2f} (target <= 0.60: "
+          f"{'met' if worst <= 0.6 else 'NOT met'}); gate passed "
+          f"{sum(r['scores']['passed'] for r in held)}/{len(held)}")
+    print(f"sample creators: gate passed {sum(results[h]['scores']['passed'] for h in results if h in ('mira', 'juno', 'oskar'))}"
+          f"/{len([h for h in results if h in ('mira', 'juno', 'oskar')])}; slowest training {slowest:.0f} s "
+          f"(target < 180 s: {'met' if slowest < 180 else 'NOT met'})")
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()

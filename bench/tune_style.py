@@ -1,0 +1,62 @@
+"""Choose the training defaults by measurement, on the tuning portfolios only.
+
+    python bench/tune_style.py [--configs NAME ...] [--out bench/results/tune_style.json]
+
+Each candidate configuration trains one model per portfolio of ``style_portfolios.TUNING`` and is
+scored by the quality gate (palette and style distance to the portfolio, base vs fine-tuned, and
+prompt following). The held-out portfolios of ``bench/bench_style.py`` are never used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.style_lab import line, run_folder  # noqa: E402
+from bench.style_portfolios import TUNING, write_portfolio  # noqa: E402
+
+CANDIDATES = {
+    "attn-300": dict(steps=300, lora_layers="attention"),
+    "attn-600": dict(steps=600, lora_layers="attention"),
+    "res-300": dict(steps=300, lora_layers="attention+resnets"),
+    "res-300-lr1e-3": dict(steps=300, lora_layers="attention+resnets", lr=1e-3),
+    "res-300-te": dict(steps=300, lora_layers="attention+resnets", train_text_encoder=True),
+    "res-600": dict(steps=600, lora_layers="attention+resnets"),
+    "res-300-r16": dict(steps=300, lora_layers="attention+resnets", rank=16),
+}
+
+
+def main(argv=None) -> dict:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--configs", nargs="*", default=list(CANDIDATES), choices=list(CANDIDATES))
+    p.add_argument("--base", default=None, help="default: the training default ($STUDIO_BASE or studio-tiny-v2)")
+    p.add_argument("--out", type=Path, default=Path("bench/results/tune_style.json"))
+    args = p.parse_args(argv)
+    results: dict = json.loads(args.out.read_text()) if args.out.is_file() else {}
+    with tempfile.TemporaryDirectory() as tmp:
+        folders = {s.name: write_portfolio(s, Path(tmp) / s.name) for s in TUNING}
+        for name in args.configs:
+            opts = dict(CANDIDATES[name], **({"base": args.base} if args.base else {}))
+            runs = {}
+            for style in TUNING:
+                r = run_folder(folders[style.name], style.name, style.trigger, **opts)
+                print(f"[{name}] " + line(style.name, r), flush=True)
+                runs[style.name] = r
+            ratios = [r["palette_ratio"] for r in runs.values()]
+            results[name] = {"options": opts, "runs": runs, "palette_ratio_mean": round(statistics.mean(ratios), 3),
+                             "palette_ratio_worst": max(ratios), "all_pass": all(r["scores"]["passed"] for r in runs.values())}
+            print(f"[{name}] palette ratio mean {results[name]['palette_ratio_mean']}, worst "
+                  f"{results[name]['palette_ratio_worst']}, all pass {results[name]['all_pass']}", flush=True)
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(results, indent=1, default=str) + "\n")
+    return results
+
+
+if __name__ == "__main__":
+    main()
