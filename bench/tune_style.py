@@ -28,6 +28,8 @@ CANDIDATES = {
     "res-300-lr1e-3": dict(steps=300, lora_layers="attention+resnets", lr=1e-3),
     "res-300-te": dict(steps=300, lora_layers="attention+resnets", train_text_encoder=True),
     "res-600": dict(steps=600, lora_layers="attention+resnets"),
+    "res-600-te": dict(steps=600, lora_layers="attention+resnets", train_text_encoder=True),
+    "res-1000": dict(steps=1000, lora_layers="attention+resnets"),
     "res-300-r16": dict(steps=300, lora_layers="attention+resnets", rank=16),
 }
 

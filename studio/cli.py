@@ -128,8 +128,29 @@ def cmd_samples_seed(args, out: Output) -> int:
     return 0
 
 
+def _verify_files(st, files: list[Path], out: Output) -> int:
+    """Each delivered file's manifest, hash binding and mark; one verdict line per file."""
+    reports, lines = [], []
+    for path in files:
+        r = {"file": str(path), **st.verify_file(path)}
+        reports.append(r)
+        if r["ok"]:
+            sale = r["sale"]
+            lines.append(f"{path}: OK: {r['state']} (signed by this studio), the file delivered with "
+                         f"{sale['purchase']}: generation {sale['generation']}, bought by {sale['buyer']}, "
+                         f"licence {sale['licence']}")
+        else:
+            lines.append(f"{path}: NOT OK ({r['state'] or 'no manifest'}): " + "; ".join(r["problems"])
+                         + (f"; {r['identified']}" if r["identified"] else ""))
+    out.emit(reports, "\n".join(lines))
+    return 0 if all(r["ok"] for r in reports) else 1
+
+
 def cmd_rights_verify(args, out: Output) -> int:
-    v = open_studio(args).verify_ledger(deep=args.deep)
+    st = open_studio(args)
+    if args.files:
+        return _verify_files(st, args.files, out)
+    v = st.verify_ledger(deep=args.deep)
     what = "ledger, database" + (" and files" if v.deep else "")
     if v.ok:
         out.emit(v.as_dict(), f"{what} agree: {v.events} events, "
@@ -141,6 +162,13 @@ def cmd_rights_verify(args, out: Output) -> int:
     for line in v.problems[1:]:
         out.warn(f"  also: {line}")
     return 1
+
+
+def cmd_rights_identify(args, out: Output) -> int:
+    st = open_studio(args)
+    rows = [{"file": str(path), **st.identify(path)} for path in args.files]
+    out.emit(rows, "\n".join(f"{r['file']}: {r['message']}" for r in rows))
+    return 0 if all(r["found"] for r in rows) else 1
 
 
 def cmd_rights_log(args, out: Output) -> int:
@@ -249,9 +277,15 @@ def build_parser() -> argparse.ArgumentParser:
 
     rights = sub.add_parser("rights", help="the rights ledger").add_subparsers(dest="action", required=True)
     p = rights.add_parser("verify", parents=[common],
-                          help="check the ledger's chain and signed head, and that the database agrees with it")
+                          help="check the ledger's chain and signed head, and that the database agrees with it; "
+                               "given files, check each delivered file's content credentials, bytes and mark")
+    p.add_argument("files", nargs="*", type=Path, metavar="FILE", help="delivered files to check instead")
     p.add_argument("--deep", action="store_true", help="also re-hash every blob and weights file the ledger names")
     p.set_defaults(func=cmd_rights_verify)
+    p = rights.add_parser("identify", parents=[common],
+                          help="which sale a file comes from, by the invisible mark in its pixels")
+    p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.set_defaults(func=cmd_rights_identify)
     p = rights.add_parser("log", parents=[common], help="list ledger events")
     p.add_argument("--subject", default=None)
     p.add_argument("--kind", default=None)
@@ -274,10 +308,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     # Every area's commands; a missing or broken area module is an error, never a missing command.
     from studio.assistant import cli as assistant_cli
+    from studio.marketplace import cli as marketplace_cli
     from studio.pricing import cli as pricing_cli
     from studio.training import cli as training_cli
 
-    for area in (training_cli, pricing_cli, assistant_cli):
+    for area in (training_cli, marketplace_cli, pricing_cli, assistant_cli):  # marketplace extends `model`
         area.register(sub, common)
     return parser
 

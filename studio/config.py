@@ -19,8 +19,20 @@ class Policy:
     platform_fee_bps: int = 2000
     # The highest price per generation a creator may set, in cents.
     max_price_cents: int = 10_000
-    # Monthly plan a creator pays to host a model, in cents.
+    # The plan label a creator signs up with (`Creator.plan`, kept from schema 1) and its monthly
+    # cents; a paid one became an active creation-model subscription at the schema 4 upgrade.
     plans: dict[str, int] = field(default_factory=lambda: {"free": 0, "creator": 2500})
+    # Subscriptions (schema 4): monthly price in cents of each plan a creator can subscribe to.
+    # Publishing a creation model needs an active `publish_plan` subscription.
+    subscription_plans: dict[str, int] = field(default_factory=lambda: {"creation": 2500, "assistant": 2900})
+    publish_plan: str = "creation"
+    plan_period_days: int = 30  # one paid month; a cancelled plan runs to the end of the month paid for
+    # Payouts: what a creator is owed is paid only once it reaches this much.
+    payout_minimum_cents: int = 1_000
+    # Free previews a buyer may make per UTC day, across all models.
+    free_previews_per_day: int = 30
+    # A preview this close (perceptual-hash bits of 64) to an earlier sale of the same model is not sold.
+    near_duplicate_bits: int = 4
     # Portfolio intake limits.
     max_image_pixels: int = 40_000_000
     max_caption_chars: int = 500

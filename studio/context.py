@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
@@ -21,7 +22,7 @@ from studio.errors import StudioError
 from studio.events import EventBus, EventKind
 from studio.store import BlobStore, make_engine, make_sessionmaker, migrate
 from studio.rights import keys, ledger
-from studio.store.tables import Creator, Meta
+from studio.store.tables import Creator, Meta, utcnow
 
 
 def _owner_only(db_file: str | None) -> None:
@@ -80,6 +81,11 @@ class StudioContext:
         """A session for reads only; nothing is committed."""
         with self.sessions() as session:
             yield session
+
+    def now(self) -> datetime:
+        """The time now, UTC. Every rule that turns on a date (a plan's end, a notice period, a buyer's
+        daily previews) reads the clock here, so none needs a background job and a test can move it."""
+        return utcnow()
 
     def creator_row(self, s: Session, handle: str) -> Creator:
         """The creator's row in session ``s``, or a clear error."""

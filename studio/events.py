@@ -28,7 +28,11 @@ class EventKind(StrEnum):
     MODEL_PUBLISHED = "model.published"
     PRICE_CHANGED = "price.changed"
     MODEL_DISABLED = "model.disabled"
+    MODEL_ENABLED = "model.enabled"
     GENERATION_CREATED = "generation.created"
+    PLAN_CHANGED = "plan.changed"  # subscribed or cancelled: see info["active"]
+    PURCHASE_MADE = "purchase.made"
+    PAYOUT_SETTLED = "payout.settled"
     ASSISTANT_CHANGED = "assistant.changed"
 
 

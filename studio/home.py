@@ -23,7 +23,11 @@ from studio.context import StudioContext
 from studio.creators import Creators
 from studio.events import Event
 from studio.marketplace.generations import Generations, GenerationView
+from studio.marketplace.identify import FileChecks
 from studio.marketplace.listing import Listing
+from studio.marketplace.payouts import Payouts, Statement
+from studio.marketplace.plans import Plans, PlanView
+from studio.marketplace.purchases import Purchases, PurchaseView
 from studio.portfolio import Consent, IntakeReport, ItemView, Portfolio
 from studio.quality.gate import QualityGate
 from studio.rights import ledger
@@ -49,8 +53,13 @@ class Studio:
         self._versions = Versions(ctx)
         self._training = Training(ctx, self._creators, self._portfolio, self._versions)
         self._gate = QualityGate(ctx, self._versions)
-        self._listing = Listing(ctx, self._creators, self._versions)
+        self._plans = Plans(ctx, self._creators)
+        self._listing = Listing(ctx, self._plans, self._versions)
         self._generations = Generations(ctx, self._versions, self._listing)
+        self._purchases = Purchases(ctx)
+        self._payouts = Payouts(ctx)
+        self._files = FileChecks(ctx, self._purchases)
+        self._plans.adopt_legacy()  # once, after the upgrade to schema 4
         self._assistants: dict[str, Assistant] = {}
 
     def __repr__(self) -> str:
@@ -191,8 +200,20 @@ class Studio:
 
     # --- the marketplace --------------------------------------------------------------------
 
+    def subscribe_plan(self, handle: str, plan: str = "creation") -> PlanView:
+        """Start a monthly plan (`Policy.subscription_plans`); publishing needs the creation plan."""
+        return self._plans.subscribe(handle, plan)
+
+    def cancel_plan(self, handle: str, plan: str = "creation") -> PlanView:
+        """Stop a plan renewing: it stays active to the end of the month paid for."""
+        return self._plans.cancel(handle, plan)
+
+    def plans(self, handle: str) -> list[PlanView]:
+        """Every subscription the creator has had, newest first."""
+        return self._plans.list(handle)
+
     def publish(self, handle: str, version_id: str | None = None, price_cents: int | None = None) -> VersionView:
-        """Offer a version to buyers (vetted creator, gate passed), optionally with a price."""
+        """Offer a version to buyers (vetted creator on a creation plan, gate passed), optionally with a price."""
         return self._listing.publish(handle, version_id, price_cents)
 
     def set_price(self, handle: str, cents: int) -> int:
@@ -202,9 +223,17 @@ class Studio:
         """The model's current price in cents (None if never priced)."""
         return self._listing.price(handle)
 
-    def disable_model(self, handle: str, reason: str | None = None) -> dict:
-        """No new generations; unpurchased drafts become visible to the creator only."""
-        return self._listing.disable(handle, reason)
+    def disable_model(self, handle: str, reason: str | None = None, notice_days: int | None = None) -> dict:
+        """No new generations, at once or after ``notice_days``; then unpurchased drafts are the creator's only."""
+        return self._listing.disable(handle, reason, notice_days)
+
+    def enable_model(self, handle: str) -> dict:
+        """Undo a disable: buyers may generate again."""
+        return self._listing.enable(handle)
+
+    def listing(self, handle: str) -> dict:
+        """What buyers see of the model: offered, closing (with its last date) or disabled, and the price."""
+        return self._listing.listing(handle)
 
     def generate(self, handle: str, prompt: str, n: int = 1, seed: int | None = None, buyer: str | None = None,
                  version_id: str | None = None) -> list[GenerationView]:
@@ -221,6 +250,41 @@ class Studio:
     def image(self, generation_id: str, preview: bool = True) -> bytes:
         """A generation's PNG: the watermarked preview, or the clean full image."""
         return self._generations.image(generation_id, preview)
+
+    def exposures(self, handle: str | None = None) -> list[dict]:
+        """Every preview buyers were shown, with the price in force and whether it was bought."""
+        return self._generations.exposures(handle)
+
+    def quote(self, generation_id: str, buyer: str) -> dict:
+        """What buying a preview costs and grants (outputs are non-exclusive), after every check; writes nothing."""
+        return self._purchases.quote(generation_id, buyer)
+
+    def buy(self, generation_id: str, buyer: str, out_dir: Path | str) -> PurchaseView:
+        """Buy a preview: the signed, marked image and its licence certificate are written to ``out_dir``."""
+        return self._purchases.buy(generation_id, buyer, out_dir)
+
+    def purchases(self, buyer: str) -> list[PurchaseView]:
+        return self._purchases.list(buyer)
+
+    def download(self, purchase_id: str, buyer: str, out_dir: Path | str) -> PurchaseView:
+        """Write a purchase's file and certificate again, byte for byte (its buyer only)."""
+        return self._purchases.download(purchase_id, buyer, out_dir)
+
+    def statement(self, handle: str) -> Statement:
+        """A creator's generations, sales, fees and earnings per day and per model version."""
+        return self._payouts.statement(handle)
+
+    def run_payouts(self) -> dict:
+        """Settle what each creator is owed at or above the payout minimum (each line once)."""
+        return self._payouts.run()
+
+    def identify(self, source: bytes | str | Path) -> dict:
+        """Which sale a file's pixels come from, by the invisible mark (or "not from this studio")."""
+        return self._files.identify(source)
+
+    def verify_file(self, source: bytes | str | Path) -> dict:
+        """A delivered file's C2PA manifest against this home's root, its bytes and its mark, with what is wrong."""
+        return self._files.verify(source)
 
     # --- the personal assistant ---------------------------------------------------------------
 

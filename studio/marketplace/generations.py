@@ -4,6 +4,12 @@ A buyer sees a downscaled, visibly watermarked preview; the clean full image goe
 blob store for a later purchase. Every output is compared with the model's training
 images by perceptual hash; an output too close to one is flagged (``Generation.flagged``)
 and not offered for sale. The version's style word is added to a prompt that lacks it.
+
+Each preview a buyer is shown is recorded with the price in force (``price_cents`` and the
+price row, ``price_id``): the exposure log a pricing study reads (`exposures`), a purchase
+pointing back at it. A buyer makes at most `Policy.free_previews_per_day` previews per UTC day.
+Once a model's disabling takes effect (`listing.stopped`), its unpurchased previews and drafts
+read as ``hidden``: listed for the creator, never for a buyer.
 """
 
 from __future__ import annotations
@@ -12,16 +18,17 @@ import io
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, time, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from studio import inference
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.rights import ledger
-from studio.store.tables import Blob, Creator, Generation, ModelVersion
+from studio.marketplace.listing import stopped
+from studio.store.tables import Blob, Creator, Generation, Model, ModelVersion, Purchase
 from studio.training.data import with_trigger
 from studio.training.versions import Versions, VersionView, model_row
 
@@ -40,8 +47,9 @@ class GenerationView:
     phash: str | None
     flagged: str | None
     price_cents: int | None
-    status: str
+    status: str  # draft | sold | hidden (also a draft of a model whose disabling took effect)
     created_at: datetime
+    price_id: str | None = None  # the price row in force when it was shown
 
     @property
     def offered(self) -> bool:
@@ -49,9 +57,20 @@ class GenerationView:
         return self.flagged is None and self.status == "draft"
 
 
-def _view(g: Generation) -> GenerationView:
+def _view(g: Generation, model: Model | None = None, now: datetime | None = None) -> GenerationView:
+    status = "hidden" if g.status == "draft" and model is not None and stopped(model, now) else g.status
     return GenerationView(g.id, g.model_version_id, g.prompt, g.seed, g.buyer, g.blob_sha256, g.preview_sha256,
-                          g.phash, g.flagged, g.price_cents, g.status, g.created_at)
+                          g.phash, g.flagged, g.price_cents, status, g.created_at, g.price_id)
+
+
+def day_start(now: datetime) -> datetime:
+    """Midnight UTC of ``now``'s day: a buyer's preview quota counts from here."""
+    return datetime.combine(now.date(), time(0), tzinfo=now.tzinfo)
+
+
+def previews_today(s, buyer: str, now: datetime) -> int:
+    return s.scalar(select(func.count(Generation.id)).where(Generation.buyer == buyer,
+                                                            Generation.created_at >= day_start(now))) or 0
 
 
 class Generations:
@@ -65,7 +84,7 @@ class Generations:
             model = model_row(s, self.ctx.creator_row(s, handle))
             if model is None:
                 raise StudioError(f"{handle!r} has no trained model yet (train one with `studio train {handle}`)")
-            if model.status == "disabled":
+            if stopped(model, self.ctx.now()):
                 raise StudioError(f"{handle}'s model is disabled: it makes no new generations")
             q = select(ModelVersion).where(ModelVersion.model_id == model.id)
             if version_id is not None:
@@ -106,11 +125,13 @@ class Generations:
         if buyer is not None and not EMAIL_RE.match(buyer):
             raise StudioError(f"--buyer must be an email address, not {buyer!r}")
         version, model = self._version_for(handle, version_id, buyer)
+        if buyer is not None:
+            self._check_quota(buyer, int(n))
         pipe = inference.pipeline(self.ctx.home / version.path, device=device)
         prompt = inference.check_prompt(pipe, with_trigger(prompt, version.trigger))
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         refs = self.reference_hashes(version)
-        price = self.listing.current_price(model.id) if buyer else None
+        price_id, price = (self.listing.current_price(model.id) if buyer else None) or (None, None)
         out = []
         seeds = list(range(seed, seed + int(n)))
         for s, img in zip(seeds, inference.render_many(pipe, prompt, seeds)):
@@ -119,21 +140,38 @@ class Generations:
             flag = inference.memorisation_flag(h, refs)
             clean_sha, preview_sha = self.ctx.blobs.put(clean), self.ctx.blobs.put(preview)
             with self.ctx.transaction() as session:
+                if buyer is not None:  # again inside the transaction: another request may have used the quota
+                    self._check_quota(buyer, 1, session)
                 for sha, size in ((clean_sha, len(clean)), (preview_sha, len(preview))):
                     if session.get(Blob, sha) is None:
                         session.add(Blob(sha256=sha, size=size, media_type="image/png"))
                 session.flush()
                 row = Generation(model_version_id=version.id, creator_id=model.creator_id, prompt=prompt, seed=s,
                                  buyer=buyer, blob_sha256=clean_sha, preview_sha256=preview_sha, phash=h,
-                                 flagged=flag, price_cents=None if flag else price, status="draft")
+                                 flagged=flag, price_cents=None if flag else price,
+                                 price_id=None if flag else price_id, status="draft", created_at=self.ctx.now())
                 session.add(row)
                 session.flush()
                 ledger.append(session, "generation.created", row.id, {
                     "creator": handle, "model": model.id, "version": version.id, "prompt": prompt, "seed": s,
-                    "buyer": buyer, "sha256": clean_sha, "preview_sha256": preview_sha, "phash": h, "flagged": flag})
+                    "buyer": buyer, "sha256": clean_sha, "preview_sha256": preview_sha, "phash": h, "flagged": flag,
+                    "price_cents": row.price_cents, "price": row.price_id})
                 out.append(_view(row))
         self.ctx.emit(EventKind.GENERATION_CREATED, handle, ids=[g.id for g in out])
         return out
+
+    def _check_quota(self, buyer: str, n: int, session=None) -> None:
+        quota, now = self.ctx.policy.free_previews_per_day, self.ctx.now()
+        if session is None:
+            with self.ctx.reading() as s:
+                used = previews_today(s, buyer, now)
+        else:
+            used = previews_today(session, buyer, now)
+        if used + n > quota:
+            reset = day_start(now) + timedelta(days=1)
+            raise StudioError(f"{buyer} has made {used} of {quota} free previews today; "
+                              + (f"{n} more would go over; " if used < quota else "")
+                              + f"more from {reset:%Y-%m-%d %H:%M} UTC")
 
     def from_base(self, handle: str, prompt: str, seeds: list[int], version_id: str | None = None) -> list[bytes]:
         """PNGs of what the version's base alone makes of the same prompt and seeds (not recorded):
@@ -144,13 +182,32 @@ class Generations:
         return [inference.png_bytes(img) for img in inference.render_many(pipe, prompt, [int(s) for s in seeds])]
 
     def list(self, handle: str | None = None, buyer: str | None = None) -> list[GenerationView]:
+        """Generations, oldest first; a buyer's list leaves out what is hidden from buyers."""
+        now = self.ctx.now()
         with self.ctx.reading() as s:
-            q = select(Generation).order_by(Generation.created_at, Generation.id)
+            q = (select(Generation, Model).outerjoin(ModelVersion, ModelVersion.id == Generation.model_version_id)
+                 .outerjoin(Model, Model.id == ModelVersion.model_id)
+                 .order_by(Generation.created_at, Generation.id))
             if handle:
                 q = q.join(Creator, Creator.id == Generation.creator_id).where(Creator.handle == handle)
             if buyer:
                 q = q.where(Generation.buyer == buyer)
-            return [_view(g) for g in s.scalars(q)]
+            views = [_view(g, m, now) for g, m in s.execute(q)]
+        return [v for v in views if v.status != "hidden"] if buyer else views
+
+    def exposures(self, handle: str | None = None) -> list[dict]:
+        """Every preview a buyer was shown, with the price in force and whether it was bought: who saw which
+        price, and who bought (for a pricing study)."""
+        with self.ctx.reading() as s:
+            q = (select(Generation, Purchase.id, Creator.handle).join(Creator, Creator.id == Generation.creator_id)
+                 .outerjoin(Purchase, Purchase.generation_id == Generation.id)
+                 .where(Generation.buyer.is_not(None)).order_by(Generation.created_at, Generation.id))
+            if handle:
+                q = q.where(Creator.handle == handle)
+            return [{"generation": g.id, "creator": h, "version": g.model_version_id, "buyer": g.buyer,
+                     "shown_at": g.created_at, "price": g.price_id, "price_cents": g.price_cents,
+                     "offered": g.flagged is None, "bought": p is not None, "purchase": p}
+                    for g, p, h in s.execute(q)]
 
     def image(self, generation_id: str, preview: bool = True) -> bytes:
         """A generation's PNG: the watermarked preview, or the clean full image."""

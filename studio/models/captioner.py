@@ -28,7 +28,6 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
-import re
 
 import numpy as np
 
@@ -44,12 +43,9 @@ DEPTH_MIN = 2.5  # px (at 64x64) the flat inside of a shape reaches at least
 PEAK_MIN, PEAK_SHARE = 1.5, 0.3  # a second centre stands this far (px, share of its depth) above the neck
 CORE = 0.75  # a shape's colour is read where it is at least this share of its greatest depth
 
-_SHAPE_WORDS = re.compile(r"\b(circle|square|triangle)s?\b", re.IGNORECASE)
-
-
 def readable(caption: str | None) -> bool:
     """Whether studio-tiny can learn from ``caption``: it names at least one shape it knows."""
-    return bool(caption) and _SHAPE_WORDS.search(caption) is not None
+    return bool(caption) and bool(world.read_caption(caption)[0])
 
 
 @functools.lru_cache(maxsize=1)

@@ -4,7 +4,7 @@
 nothing of the tables: a consent record set back to active in the database, or a price
 rewritten, leaves the chain intact. The audit replays every event into the state the
 ledger says the home is in (creators, consent records, portfolio items, model versions,
-prices, generations) and compares it with the tables, row by row, both ways: every row
+prices, generations, plans, purchases, licences, payout lines and payouts) and compares it with the tables, row by row, both ways: every row
 needs the event that made it, every event its row. ``deep`` also re-hashes every blob
 and weights file the ledger names, so bytes changed on disk are found too.
 """
@@ -25,11 +25,17 @@ from studio.store.tables import (
     Creator,
     Generation,
     LedgerEvent,
+    Licence,
     Meta,
     Model,
     ModelVersion,
+    Payout,
+    PayoutLine,
     PortfolioItem,
     Price,
+    Purchase,
+    Subscription,
+    iso,
 )
 
 MAX_LISTED = 20  # problems listed in full; the rest are counted
@@ -60,7 +66,12 @@ class State:
     items: dict[str, dict] = field(default_factory=dict)  # item id -> sha256, consent, edited caption's sha256
     versions: dict[str, dict] = field(default_factory=dict)  # version id -> model, number, status, weights
     models: dict[str, dict] = field(default_factory=dict)  # model id -> disabled, price, price rows
-    generations: dict[str, dict] = field(default_factory=dict)  # generation id -> sha256, preview, flagged
+    generations: dict[str, dict] = field(default_factory=dict)  # generation id -> sha256, preview, flagged, sold
+    subscriptions: dict[str, dict] = field(default_factory=dict)  # subscription id -> creator, plan, cents, ends_at
+    purchases: dict[str, dict] = field(default_factory=dict)  # purchase id -> generation, buyer, money, mark, file
+    licences: dict[str, dict] = field(default_factory=dict)  # licence id -> purchase, certificate's sha256
+    payout_lines: dict[str, dict] = field(default_factory=dict)  # line id -> purchase, cents, payout
+    payouts: dict[str, dict] = field(default_factory=dict)  # payout id -> creator, cents
 
 
 def replay(events) -> State:
@@ -96,11 +107,40 @@ def replay(events) -> State:
             model["cents"] = p["cents"]
             model["prices"].add(p["price"])
         elif e.kind == "model.disabled":
-            st.models.setdefault(p["model"], {"cents": None, "prices": set()})["disabled"] = True
+            model = st.models.setdefault(p["model"], {"cents": None, "prices": set()})
+            model["disabled"] = True
+            if "effective_at" in p:
+                model["disabled_at"] = p["effective_at"]
+        elif e.kind == "model.enabled":
+            st.models.setdefault(p["model"], {"cents": None, "prices": set()}).update(disabled=False, disabled_at=None)
         elif e.kind == "generation.created":
             st.generations[e.subject] = {"sha256": p["sha256"], "preview_sha256": p.get("preview_sha256"),
-                                         "flagged": p.get("flagged"), "version": p["version"]}
+                                         "flagged": p.get("flagged"), "version": p["version"], "sold": False}
+            if "price_cents" in p:
+                st.generations[e.subject]["price_cents"] = p["price_cents"]
+        else:
+            _replay_sales(st, e, p)
     return st
+
+
+def _replay_sales(st: State, e, p: dict) -> None:
+    """Plans, purchases, licences and payouts (schema 4)."""
+    if e.kind == "plan.subscribed":
+        st.subscriptions[e.subject] = {"creator": p["creator_id"], "plan": p["plan"], "cents": p["cents"],
+                                       "ends_at": None}
+    elif e.kind == "plan.cancelled":
+        st.subscriptions.setdefault(e.subject, {})["ends_at"] = p["ends_at"]
+    elif e.kind == "purchase.made":
+        st.purchases[e.subject] = {k: p[k] for k in ("generation", "buyer", "price_cents", "fee_cents",
+                                                     "creator_cents", "mark_id", "delivered_sha256")}
+        st.generations.setdefault(p["generation"], {})["sold"] = True
+        st.payout_lines[p["payout_line"]] = {"purchase": e.subject, "cents": p["creator_cents"], "payout": None}
+    elif e.kind == "licence.granted":
+        st.licences[e.subject] = {"purchase": p["purchase"], "certificate_sha256": p["certificate_sha256"]}
+    elif e.kind == "payout.settled":
+        st.payouts[e.subject] = {"creator": p["creator_id"], "cents": p["cents"]}
+        for line in p["lines"]:
+            st.payout_lines.setdefault(line, {})["payout"] = e.subject
 
 
 def _compare(label: str, rows: dict[str, dict], expected: dict[str, dict], fields: tuple[str, ...]) -> list[str]:
@@ -130,10 +170,24 @@ def _tables(s) -> dict[str, dict[str, dict]]:
         "model version": {v.id: {"model": v.model_id, "number": v.number, "status": v.status}
                           for v in s.scalars(select(ModelVersion))},
         "model": {m.id: {"disabled": m.status == "disabled", "cents": current.get(m.id),
-                         "published": m.status == "published"} for m in models.values()},
+                         "published": m.status == "published",
+                         "disabled_at": iso(m.disabled_at) if m.status == "disabled" else None}
+                  for m in models.values()},
         "price": {p.id: {} for p in s.scalars(select(Price))},
         "generation": {g.id: {"sha256": g.blob_sha256, "preview_sha256": g.preview_sha256, "flagged": g.flagged,
-                              "version": g.model_version_id} for g in s.scalars(select(Generation))},
+                              "version": g.model_version_id, "price_cents": g.price_cents, "sold": g.status == "sold"}
+                       for g in s.scalars(select(Generation))},
+        "subscription": {x.id: {"creator": x.creator_id, "plan": x.plan, "cents": x.cents, "ends_at": iso(x.ends_at)}
+                         for x in s.scalars(select(Subscription))},
+        "purchase": {p.id: {"generation": p.generation_id, "buyer": p.buyer, "price_cents": p.price_cents,
+                            "fee_cents": p.fee_cents, "creator_cents": p.creator_cents, "mark_id": p.mark_id,
+                            "delivered_sha256": p.delivered_sha256} for p in s.scalars(select(Purchase))},
+        "licence": {x.id: {"purchase": x.purchase_id,
+                           "certificate_sha256": hashlib.sha256(x.certificate.encode("utf-8")).hexdigest()}
+                    for x in s.scalars(select(Licence))},
+        "payout line": {x.id: {"purchase": x.purchase_id, "cents": x.cents, "payout": x.payout_id}
+                        for x in s.scalars(select(PayoutLine))},
+        "payout": {x.id: {"creator": x.creator_id, "cents": x.cents} for x in s.scalars(select(Payout))},
     }, published
 
 
@@ -153,7 +207,8 @@ def _rehash(ctx, state: State, versions: dict[str, str]) -> tuple[list[str], int
     for item in state.items.values():
         shas.add(item["sha256"])
     for g in state.generations.values():
-        shas |= {g["sha256"], g["preview_sha256"]} - {None}
+        shas |= {g.get("sha256"), g.get("preview_sha256")} - {None}
+    shas |= {p["delivered_sha256"] for p in state.purchases.values()} - {None}
     for sha in sorted(shas):
         path = ctx.blobs.path(sha)
         if not path.is_file():
@@ -189,7 +244,8 @@ def audit(ctx, deep: bool = False) -> Audit:
             problems.append(f"the ledger is empty but the database holds {counts}: its events were deleted")
         expected_models = {mid: {"disabled": m["disabled"], "cents": m["cents"],
                                  "published": not m["disabled"] and mid in
-                                 {v["model"] for v in state.versions.values() if v.get("status") == "published"}}
+                                 {v["model"] for v in state.versions.values() if v.get("status") == "published"},
+                                 **({"disabled_at": m["disabled_at"]} if "disabled_at" in m else {})}
                            for mid, m in state.models.items()}
         expected_prices = {pid: {} for m in state.models.values() for pid in m["prices"]}
         for label, expected, fields in (
@@ -197,9 +253,16 @@ def audit(ctx, deep: bool = False) -> Audit:
                 ("consent record", state.consents, ("basis", "reference", "active")),
                 ("portfolio item", state.items, ("sha256", "consent", "caption_sha256")),
                 ("model version", state.versions, ("model", "number", "status")),
-                ("model", expected_models, ("disabled", "cents", "published")),
+                ("model", expected_models, ("disabled", "cents", "published", "disabled_at")),
                 ("price", expected_prices, ()),
-                ("generation", state.generations, ("sha256", "preview_sha256", "flagged", "version"))):
+                ("generation", state.generations, ("sha256", "preview_sha256", "flagged", "version", "price_cents",
+                                                   "sold")),
+                ("subscription", state.subscriptions, ("creator", "plan", "cents", "ends_at")),
+                ("purchase", state.purchases, ("generation", "buyer", "price_cents", "fee_cents", "creator_cents",
+                                               "mark_id", "delivered_sha256")),
+                ("licence", state.licences, ("purchase", "certificate_sha256")),
+                ("payout line", state.payout_lines, ("purchase", "cents", "payout")),
+                ("payout", state.payouts, ("creator", "cents"))):
             problems += _compare(label, tables[label], expected, fields)
         checked = {name: len(rows) for name, rows in tables.items()}
         if deep:

@@ -65,6 +65,14 @@ def append(session: Session, kind: str, subject: str, payload: dict[str, Any]) -
     return event
 
 
+def lock(session: Session) -> None:
+    """Take the ledger's write lock now, before checks that the caller's writes depend on: on
+    PostgreSQL the head row FOR UPDATE (every append takes it too), on SQLite the transaction's
+    BEGIN IMMEDIATE already holds the database's one write lock. Writers that lock first are
+    serialised, so what they checked is still true when they commit."""
+    session.get(Meta, HEAD_KEY, with_for_update=True)
+
+
 def sign_head(session: Session, head_value: str) -> None:
     """Store the signature of ``head_value`` beside it (in the caller's transaction)."""
     key = session.info.get("ledger_key")

@@ -70,6 +70,7 @@ def seed(st, seed: int = 0, images: int = 24) -> dict:
             exists = s.scalar(select(Creator).where(Creator.handle == creator.handle)) is not None
         if not exists:
             st.add_creator(creator.handle, creator.name, creator.level, plan="creator", style_word=creator.trigger)
+            st.subscribe_plan(creator.handle, "creation")  # so a sample creator may publish
         with tempfile.TemporaryDirectory() as tmp:
             paths = write_portfolio(Path(tmp), creator, seed, images)
             own = st.add_to_portfolio(creator.handle, paths[:-1], consent="own")

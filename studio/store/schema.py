@@ -14,7 +14,8 @@ from sqlalchemy import Connection, inspect, select, text
 from studio.errors import StudioError
 from studio.store.tables import TABLES_BY_VERSION, Base, Meta
 
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
+LEGACY_PLANS_KEY = "legacy_plans_to_adopt"  # set by the upgrade to 4; see `studio.marketplace.plans`
 
 
 def _create_tables(conn: Connection, version: int) -> None:
@@ -30,7 +31,24 @@ def _upgrade_to_3(conn: Connection) -> None:
     conn.execute(text("ALTER TABLE creators ADD COLUMN style_word VARCHAR(64)"))
 
 
-UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3}
+def _upgrade_to_4(conn: Connection) -> None:
+    """Plans and payouts, the price each preview was shown at, and what each purchase delivered.
+
+    Creators on a paid plan label get an active creation subscription when the home is next
+    opened with its key (a ledger event needs the key, which a schema step does not hold): the
+    step leaves a marker that `Plans.adopt_legacy` turns into events and removes in one transaction.
+    """
+    _create_tables(conn, 4)
+    conn.execute(text("ALTER TABLE generations ADD COLUMN price_id VARCHAR(32)"))
+    for column in ("creator_id VARCHAR(32)", "model_version_id VARCHAR(32)", "mark_id VARCHAR(16)",
+                   "delivered_sha256 VARCHAR(64)"):
+        conn.execute(text(f"ALTER TABLE purchases ADD COLUMN {column}"))
+    conn.execute(text("CREATE INDEX ix_purchases_creator_id ON purchases (creator_id)"))
+    conn.execute(text("CREATE UNIQUE INDEX ix_purchases_mark_id ON purchases (mark_id)"))
+    conn.execute(Meta.__table__.insert().values(key=LEGACY_PLANS_KEY, value="1"))
+
+
+UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3, 4: _upgrade_to_4}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -29,6 +29,11 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+def iso(value: datetime | None) -> str | None:
+    """A UTC time as the ledger writes it (``2026-01-02T03:04:05.000006Z``), or None."""
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ") if value is not None else None
+
+
 def new_id(prefix: str) -> str:
     """A stable, unguessable id such as ``itm_3f9a0c51d2e4b7a8``."""
     return f"{prefix}_{secrets.token_hex(8)}"
@@ -177,9 +182,11 @@ class Generation(Base):
     preview_sha256: Mapped[str | None] = mapped_column(ForeignKey("blobs.sha256"))
     phash: Mapped[str | None] = mapped_column(String(32))
     flagged: Mapped[str | None] = mapped_column(Text)  # why it may not be sold, if so
-    price_cents: Mapped[int | None]
+    price_cents: Mapped[int | None]  # the price in force when it was shown (None: creator's draft, or flagged)
     status: Mapped[str] = mapped_column(String(16), default="draft")  # draft|sold|hidden
     created_at: Mapped[datetime] = _created()
+    # schema version 4: which price row was in force when the preview was shown (the exposure log)
+    price_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
 
 
 class Purchase(Base):
@@ -191,6 +198,11 @@ class Purchase(Base):
     fee_cents: Mapped[int]
     creator_cents: Mapped[int]
     created_at: Mapped[datetime] = _created()
+    # schema version 4: what was sold and delivered
+    creator_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    model_version_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    mark_id: Mapped[str | None] = mapped_column(String(16), nullable=True, unique=True, index=True)  # softmark id, hex
+    delivered_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the signed file, a blob
 
 
 class Licence(Base):
@@ -291,6 +303,45 @@ class AssistantMessage(Base):
     created_at: Mapped[datetime] = _created()
 
 
+# --- schema version 4: plans, payouts ---------------------------------------------------
+
+
+class Subscription(Base):
+    """A creator's monthly plan: active from ``started_at`` until ``ends_at`` (None: renews until cancelled)."""
+
+    __tablename__ = "subscriptions"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("sub"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id"), index=True)
+    plan: Mapped[str] = mapped_column(String(32))  # a key of Policy.subscription_plans
+    cents: Mapped[int]  # monthly price when subscribed
+    started_at: Mapped[datetime]
+    ends_at: Mapped[datetime | None]
+    cancelled_at: Mapped[datetime | None]
+
+
+class Payout(Base):
+    """One settlement: what a creator was paid in one `studio payouts run`."""
+
+    __tablename__ = "payouts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("po"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id"), index=True)
+    cents: Mapped[int]
+    lines: Mapped[int]
+    created_at: Mapped[datetime] = _created()
+
+
+class PayoutLine(Base):
+    """What one sale owes its creator (price minus the platform fee), until a payout settles it."""
+
+    __tablename__ = "payout_lines"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("pl"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id"), index=True)
+    purchase_id: Mapped[str] = mapped_column(ForeignKey("purchases.id"), unique=True)
+    cents: Mapped[int]
+    payout_id: Mapped[str | None] = mapped_column(ForeignKey("payouts.id"), index=True)
+    created_at: Mapped[datetime] = _created()
+
+
 TABLES_BY_VERSION: dict[int, list[str]] = {
     1: [
         "meta", "blobs", "creators", "consent_records", "portfolio_items", "models",
@@ -299,4 +350,5 @@ TABLES_BY_VERSION: dict[int, list[str]] = {
     ],
     2: ["assistant_profiles", "assistant_chats", "assistant_qa", "assistant_messages"],
     3: [],  # a column: creators.style_word
+    4: ["subscriptions", "payouts", "payout_lines"],  # and columns on generations and purchases
 }

@@ -33,8 +33,9 @@ def register(sub, common) -> None:
     p.add_argument("--out", type=Path, required=True, help="folder for the PNG files")
     p.set_defaults(func=cmd_generate)
 
-    model = sub.add_parser("model", help="a creator's model: versions, quality gate, publish, price, disable") \
-        .add_subparsers(dest="action", required=True)
+    group = sub.add_parser("model", help="a creator's model: versions, quality gate, publish, price, disable")
+    model = group.add_subparsers(dest="action", required=True)
+    group.subcommands = model  # the marketplace area adds publish, price, disable, enable and listing
     p = model.add_parser("list", parents=[common], help="list model versions with their scores")
     p.add_argument("handle")
     p.set_defaults(func=cmd_model_list)
@@ -42,19 +43,6 @@ def register(sub, common) -> None:
     p.add_argument("handle")
     p.add_argument("--version", default=None)
     p.set_defaults(func=cmd_model_gate)
-    p = model.add_parser("publish", parents=[common], help="publish a version that passed the quality gate")
-    p.add_argument("handle")
-    p.add_argument("--version", default=None)
-    p.add_argument("--price", default=None, metavar="DOLLARS", help="price per generation in dollars, e.g. 0.50")
-    p.set_defaults(func=cmd_model_publish)
-    p = model.add_parser("price", parents=[common], help="set the model's price per generation (dollars)")
-    p.add_argument("handle")
-    p.add_argument("dollars", help="e.g. 0.65 (whole cents, more than zero)")
-    p.set_defaults(func=cmd_model_price)
-    p = model.add_parser("disable", parents=[common], help="disable the model: no new generations")
-    p.add_argument("handle")
-    p.add_argument("--reason", default=None)
-    p.set_defaults(func=cmd_model_disable)
 
 
 class TerminalProgress:
@@ -186,14 +174,14 @@ def cmd_generate(args, out) -> int:
     return 0
 
 
-def _version_dict(v) -> dict:
+def version_dict(v) -> dict:
     return {"id": v.id, "number": v.number, "status": v.status, "model_status": v.model_status, "path": str(v.path),
             "base": v.base_model, "trigger": v.trigger, "scores": v.scores, "steps": v.metrics.get("steps"),
             "final_loss": v.metrics.get("final_loss"), "created_at": v.created_at}
 
 
 def cmd_model_list(args, out) -> int:
-    rows = [_version_dict(v) for v in open_studio(args).models(args.handle)]
+    rows = [version_dict(v) for v in open_studio(args).models(args.handle)]
     out.emit(rows, "\n".join(
         f"v{r['number']:<3} {r['id']}  {r['status']:<9} model {r['model_status']:<9} "
         + (f"gate {'passed' if r['scores'] and r['scores'].get('passed') else 'FAILED'}" if r["scores"] else "not scored")
@@ -207,31 +195,4 @@ def cmd_model_gate(args, out) -> int:
     out.emit(scores, text + f"\n-> {'PASSED' if scores['passed'] else 'FAILED'}")
     return 0 if scores["passed"] else 1
 
-
-def cmd_model_publish(args, out) -> int:
-    from studio.money import dollars, parse_dollars
-
-    st = open_studio(args)
-    cents = parse_dollars(args.price, st.policy) if args.price is not None else None
-    v = st.publish(args.handle, args.version, cents)
-    price = st.price(args.handle)
-    out.emit({**_version_dict(v), "price_cents": price}, f"{args.handle}: version {v.number} published"
-             + (f" at {dollars(price)} per generation" if price is not None else ""))
-    return 0
-
-
-def cmd_model_price(args, out) -> int:
-    from studio.money import dollars, parse_dollars
-
-    st = open_studio(args)
-    cents = st.set_price(args.handle, parse_dollars(args.dollars, st.policy))
-    out.emit({"handle": args.handle, "price_cents": cents},
-             f"{args.handle}: price set to {dollars(cents)} per generation")
-    return 0
-
-
-def cmd_model_disable(args, out) -> int:
-    info = open_studio(args).disable_model(args.handle, args.reason)
-    out.emit(info, f"{args.handle}: model disabled; {info['drafts_hidden']} unpurchased drafts hidden from buyers")
-    return 0
 

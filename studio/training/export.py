@@ -147,12 +147,14 @@ A kohya-format copy (`kohya/{name}.safetensors`) loads into AUTOMATIC1111, Comfy
 |---|---|
 | items | {n_train} trained on, {n_hold} held out for the quality gate |
 | steps | {metrics.get('steps')} at batch {cfg['batch_size']}, resolution {manifest.get('resolution')} |
-| LoRA | rank {cfg['rank']}, alpha {cfg['alpha'] or cfg['rank']}, text encoder {'trained' if cfg['train_text_encoder'] else 'frozen'} |
+| LoRA | rank {cfg['rank']}, alpha {cfg['alpha'] or cfg['rank']}, UNet layers: {cfg.get('lora_layers', 'attention')}, text encoder {'trained' if cfg['train_text_encoder'] else 'frozen'} |
 | optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps |
 | seed | {cfg['seed']} |
 | final loss (mean of last 20 steps) | {metrics.get('final_loss')} |
 | time | {metrics.get('seconds')} s on {metrics.get('device')} ({metrics.get('steps_per_s')} steps/s) |
 
+Settings left at their defaults were chosen by measurement on the embedded base over several
+portfolios (`bench/tune_style.py`); see `studio.training.config.TrainConfig`.
 Every training item's sha256, caption and consent record are listed in `training_manifest.json`.
 Outputs are non-exclusive.
 """

@@ -39,10 +39,12 @@ def portfolio_dir(tmp_path_factory):
 
 @pytest.fixture(scope="session")
 def trained_home(tmp_path_factory, random_base, portfolio_dir):
-    """A studio home with vetted 'ada' (6 images) and one trained model version. Copy before changing."""
+    """A studio home with vetted 'ada' on a creation plan (6 images) and one trained model version. Copy before
+    changing."""
     home = tmp_path_factory.mktemp("trained") / "home"
     st = studio.open(home)
     st.add_creator("ada", "Ada Lovelace", level="level2")
+    st.subscribe_plan("ada", "creation")  # publishing needs a creation plan
     st.add_to_portfolio("ada", [portfolio_dir])
     st.train("ada", base=str(random_base), trigger="adastyle", **FAST)
     st.close()

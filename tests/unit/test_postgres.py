@@ -37,3 +37,50 @@ def test_the_studio_runs_on_postgresql(pg_url, tmp_path, monkeypatch, capsys):
         conn.exec_driver_sql("UPDATE ledger_events SET subject = 'someone-else' WHERE seq = 2")
     assert main(["rights", "verify", "--home", str(tmp_path / "home")]) == 1
     assert "event 2" in capsys.readouterr().err
+
+
+def test_plans_purchases_and_concurrent_payouts_on_postgresql(pg_url, tmp_path, monkeypatch, random_base,
+                                                              portfolio_dir):
+    """Without SQLite's single writer, the ledger's lock is what keeps a check true until its commit."""
+    import dataclasses
+    import threading
+
+    from sqlalchemy import create_engine
+
+    from studio.store.tables import ModelVersion
+    from tests.unit.training_setup import FAST
+
+    admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.exec_driver_sql("CREATE DATABASE sales")
+    admin.dispose()
+    monkeypatch.setenv("STUDIO_DB_URL", pg_url.replace("/postgres?", "/sales?"))
+    st = studio.open(tmp_path / "home")
+    st.add_creator("ada", "Ada Lovelace", "pro")
+    st.subscribe_plan("ada")
+    st.add_to_portfolio("ada", [portfolio_dir])
+    v = st.train("ada", base=str(random_base), trigger="adastyle", **FAST)
+    with st.transaction() as s:
+        s.get(ModelVersion, v.id).scores = {"passed": True}
+    st.publish("ada", price_cents=700)
+    previews = st.generate("ada", "a red circle", n=2, seed=1, buyer="bob@example.com")
+    bought = st.buy(previews[0].id, "bob@example.com", tmp_path / "out")
+    assert (bought.fee_cents, bought.creator_cents) == (140, 560)
+    policy = dataclasses.replace(st.policy, payout_minimum_cents=500)
+    totals, go = [], threading.Barrier(4)
+
+    def run():
+        own = studio.open(tmp_path / "home", policy=policy)
+        go.wait()
+        totals.append(own.run_payouts()["total_cents"])
+        own.close()
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert sorted(totals) == [0, 0, 0, 560]
+    assert st.verify_file(tmp_path / "out" / f"{previews[0].id}.png")["ok"]
+    assert st.verify_ledger(deep=True).ok
+    st.close()

@@ -19,6 +19,9 @@ def test_seeding_is_deterministic_and_idempotent(st, tmp_path):
     # Every creator is vetted, and one item each is a commission with the client's consent.
     assert all(c.vetted for c in st.creators())
     assert sum(v.consent.startswith("client:") for v in st.portfolio("mira")) == 1
+    # ... and on one active creation plan (seeding again adds none), so they may publish.
+    assert [[p.plan for p in st.plans(c.handle) if p.active] for c in st.creators()] == [["creation"]] * 3
+    assert st.verify_ledger().ok
 
 
 def _stats(paths):

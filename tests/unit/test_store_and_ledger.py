@@ -104,8 +104,29 @@ def test_an_older_home_is_upgraded_without_losing_data(tmp_path):
     # The new version's features work on the upgraded home.
     with st.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM assistant_qa")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM payout_lines")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM purchases WHERE mark_id IS NOT NULL")).scalar() == 0
+    assert st.plans("ada") == []  # ada's plan label was "free": no subscription
+    assert st.subscribe_plan("ada").active and st.verify_ledger().ok
     st.close()
     assert studio.open(home).schema_found == SCHEMA_VERSION  # nothing left to do the second time
+
+
+def test_an_older_home_s_creators_on_a_paid_plan_get_an_active_creation_plan_once(tmp_path):
+    home = tmp_path / "old-home"
+    home.mkdir()
+    with sqlite3.connect(home / "studio.db") as con:  # a schema 1 home whose creator paid for the "creator" plan
+        con.executescript((DATA / "home-v1.sql").read_text())
+        con.execute("UPDATE creators SET plan = 'creator', plan_cents = 2500")
+    st = studio.open(home)
+    (plan,) = st.plans("ada")
+    assert plan.active and plan.plan == "creation" and plan.cents == 2500
+    (event,) = st.ledger_events(kind="plan.subscribed")
+    assert event["payload"]["adopted_from"] == "creator"
+    assert st.verify_ledger().ok
+    st.close()
+    again = studio.open(home)
+    assert len(again.plans("ada")) == 1 and again.verify_ledger().ok
 
 
 def test_a_home_from_a_newer_version_is_refused_clearly(st, home):

@@ -1,0 +1,129 @@
+"""Which sale is a file from, and is it the file that was delivered?
+
+`identify` reads the invisible mark in a file's pixels with the home's mark key and looks up the
+purchase that carries it: the generation, buyer, licence and creator. The mark survives a
+metadata strip and a JPEG re-encode at quality 90, so a copy found in the wild is still named.
+
+`verify` checks a delivered file three ways and names what is wrong:
+
+- its C2PA manifest, against this home's root only (`provenance.read`): "Trusted" is signed by
+  this studio; another signer, a changed byte (hash mismatch) or no manifest at all are named;
+- its bytes against the delivered file's sha256 on the purchase (the hash binding);
+- its mark: it must be there and name the same purchase as the manifest. Without a manifest
+  (stripped, re-saved), the mark still says which sale the pixels come from.
+"""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from sqlalchemy import select
+
+from studio.context import StudioContext
+from studio.errors import StudioError
+from studio.marketplace import licences
+from studio.store.blobs import sha256_bytes
+from studio.store.tables import Creator, Generation, Licence, Purchase
+
+NOT_OURS = "not from this studio: its pixels carry no mark of this studio's"
+
+
+def _data(source: bytes | str | Path) -> bytes:
+    if isinstance(source, (bytes, bytearray)):
+        return bytes(source)
+    path = Path(source)
+    if not path.is_file():
+        raise StudioError(f"no file {path}")
+    return path.read_bytes()
+
+
+class FileChecks:
+    def __init__(self, ctx: StudioContext, purchases):
+        self.ctx, self.purchases = ctx, purchases
+
+    def _sale(self, where) -> dict | None:
+        with self.ctx.reading() as s:
+            row = s.execute(select(Purchase, Licence.id, Creator.handle)
+                            .join(Licence, Licence.purchase_id == Purchase.id)
+                            .join(Generation, Generation.id == Purchase.generation_id)
+                            .join(Creator, Creator.id == Generation.creator_id).where(where)).first()
+        if row is None:
+            return None
+        p, licence, handle = row
+        return {"purchase": p.id, "generation": p.generation_id, "buyer": p.buyer, "licence": licence,
+                "creator": handle, "model_version": p.model_version_id, "mark_id": p.mark_id,
+                "delivered_sha256": p.delivered_sha256, "bought_at": p.created_at}
+
+    def mark(self, data: bytes) -> str | None:
+        """The 64-bit id (hex) the home's mark key finds in the image, or None."""
+        from PIL import Image, UnidentifiedImageError
+
+        from studio.rights import softmark
+
+        key = licences.mark_key(self.ctx.home, create=False)
+        if key is None:
+            return None
+        try:
+            img = Image.open(io.BytesIO(data))
+            img.load()
+        except (UnidentifiedImageError, OSError) as exc:
+            raise StudioError(f"not an image this studio can read ({exc})") from None
+        found = softmark.extract(img, key)
+        return None if found is None else f"{found:016x}"
+
+    def identify(self, source: bytes | str | Path) -> dict:
+        """The sale a file's pixels come from, by their mark; ``found`` False if not from this studio."""
+        data = _data(source)
+        mark = self.mark(data)
+        if mark is None:
+            return {"found": False, "mark_id": None, "message": NOT_OURS}
+        sale = self._sale(Purchase.mark_id == mark)
+        if sale is None:
+            return {"found": False, "mark_id": mark,
+                    "message": f"carries this studio's mark {mark}, but no purchase records it"}
+        return {"found": True, **sale, "message": f"generation {sale['generation']} by {sale['creator']}, bought by "
+                                                  f"{sale['buyer']} (purchase {sale['purchase']}, licence "
+                                                  f"{sale['licence']})"}
+
+    def verify(self, source: bytes | str | Path) -> dict:
+        """Manifest, hash binding and mark of one file; ``ok`` only if all three hold."""
+        from studio.rights import provenance
+
+        data = _data(source)
+        prov = provenance.read(data, trust_root=self.purchases.chain())
+        problems = list(prov.problems)
+        try:
+            mark = self.mark(data)
+        except StudioError as exc:  # e.g. a changed byte in the compressed pixels
+            mark = None
+            problems.append(f"its pixels cannot be read: {exc}")
+        claimed = (prov.generation or {}).get("generation_id")
+        sale = self._sale(Purchase.mark_id == mark) if mark else None
+        if sale is None and claimed:
+            sale = self._sale(Purchase.generation_id == claimed)
+        if not prov.has_manifest:
+            problems = ["no C2PA manifest: it was stripped or the file re-saved"]
+        if sale is None:
+            problems.append(NOT_OURS if mark is None else f"carries this studio's mark {mark}, but no purchase "
+                                                          "records it")
+        else:
+            if prov.has_manifest and sha256_bytes(data) != sale["delivered_sha256"]:  # a re-save changes them anyway
+                problems.append("its bytes are not the file delivered for this purchase (the sha256 differs)")
+            if mark is None:
+                problems.append("its invisible mark is missing or unreadable")
+            elif mark != sale["mark_id"]:
+                problems.append(f"its mark {mark} is not the one delivered with {sale['purchase']}")
+            gen = prov.generation or {}
+            for field, want in (("generation_id", sale["generation"]), ("buyer", sale["buyer"]),
+                                ("licence_id", sale["licence"])):
+                if prov.has_manifest and gen and gen.get(field) != want:
+                    problems.append(f"its manifest says {field} {gen.get(field)!r}, the ledger's purchase "
+                                    f"{want!r}")
+        problems = list(dict.fromkeys(problems))
+        ok = prov.trusted and not problems
+        identified = (f"the mark identifies generation {sale['generation']}, bought by {sale['buyer']} "
+                      f"(purchase {sale['purchase']}, licence {sale['licence']})") if sale and mark else None
+        return {"ok": ok, "state": prov.state, "trusted": prov.trusted, "has_manifest": prov.has_manifest,
+                "signer": prov.signer_organization, "problems": problems, "mark_id": mark,
+                "identified": identified, "sale": sale}
