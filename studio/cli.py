@@ -134,7 +134,9 @@ def _verify_files(st, files: list[Path], out: Output) -> int:
     for path in files:
         r = {"file": str(path), **st.verify_file(path)}
         reports.append(r)
-        if r["ok"]:
+        if r["ok"] and r.get("edit"):
+            lines.append(f"{path}: OK: {r['state']} (signed by this studio), the file delivered for {r['identified']}")
+        elif r["ok"]:
             sale = r["sale"]
             lines.append(f"{path}: OK: {r['state']} (signed by this studio), the file delivered with "
                          f"{sale['purchase']}: generation {sale['generation']}, bought by {sale['buyer']}, "
@@ -169,6 +171,19 @@ def cmd_rights_identify(args, out: Output) -> int:
     rows = [{"file": str(path), **st.identify(path)} for path in args.files]
     out.emit(rows, "\n".join(f"{r['file']}: {r['message']}" for r in rows))
     return 0 if all(r["found"] for r in rows) else 1
+
+
+def cmd_rights_report(args, out: Output) -> int:
+    """Per asset: owner and licence, model version, training items and consent, money; text, JSON, CSV or HTML."""
+    report = open_studio(args).rights_report(creator=args.creator, buyer=args.buyer, asset=args.asset)
+    fmt = "json" if out.as_json and args.format == "text" else args.format
+    text = report.text() if fmt == "text" else getattr(report, f"to_{fmt}")()
+    if args.out is not None:
+        args.out.write_text(text, encoding="utf-8")
+        out.warn(f"wrote {report.totals['assets']} asset(s) as {fmt} to {args.out}")
+    else:
+        print(text, end="" if text.endswith("\n") else "\n")
+    return 0
 
 
 def cmd_rights_log(args, out: Output) -> int:
@@ -286,6 +301,15 @@ def build_parser() -> argparse.ArgumentParser:
                           help="which sale a file comes from, by the invisible mark in its pixels")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
     p.set_defaults(func=cmd_rights_identify)
+    p = rights.add_parser("report", parents=[common],
+                          help="per asset: owner, licence, model version, training items and consent, money")
+    about = p.add_mutually_exclusive_group(required=True)
+    about.add_argument("--creator", default=None, metavar="HANDLE")
+    about.add_argument("--buyer", default=None, metavar="EMAIL")
+    about.add_argument("--asset", default=None, metavar="SHA256", help="a delivered file's (or its draft's) sha256")
+    p.add_argument("--format", default="text", choices=("text", "json", "csv", "html"))
+    p.add_argument("--out", type=Path, default=None, metavar="FILE", help="write the report here instead")
+    p.set_defaults(func=cmd_rights_report)
     p = rights.add_parser("log", parents=[common], help="list ledger events")
     p.add_argument("--subject", default=None)
     p.add_argument("--kind", default=None)

@@ -31,6 +31,10 @@ class Policy:
     payout_minimum_cents: int = 1_000
     # Free previews a buyer may make per UTC day, across all models.
     free_previews_per_day: int = 30
+    # The highest quote a creator may give for finishing a draft by hand (an edit job), in cents.
+    max_edit_quote_cents: int = 1_000_000
+    # Platform analytics never show a figure about fewer distinct buyers than this (k-anonymity).
+    analytics_min_buyers: int = 5
     # A preview this close (perceptual-hash bits of 64) to an earlier sale of the same model is not sold.
     near_duplicate_bits: int = 4
     # Portfolio intake limits.

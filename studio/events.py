@@ -33,6 +33,7 @@ class EventKind(StrEnum):
     PLAN_CHANGED = "plan.changed"  # subscribed or cancelled: see info["active"]
     PURCHASE_MADE = "purchase.made"
     PAYOUT_SETTLED = "payout.settled"
+    EDIT_CHANGED = "edit.changed"  # an edit job requested, quoted, accepted, delivered or declined: info["status"]
     ASSISTANT_CHANGED = "assistant.changed"
 
 

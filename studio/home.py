@@ -22,6 +22,8 @@ from studio.config import DEFAULT_POLICY, Policy
 from studio.context import StudioContext
 from studio.creators import Creators
 from studio.events import Event
+from studio.marketplace.analytics import Analytics, PlatformAnalytics
+from studio.marketplace.edits import Edits, EditView
 from studio.marketplace.generations import Generations, GenerationView
 from studio.marketplace.identify import FileChecks
 from studio.marketplace.listing import Listing
@@ -32,6 +34,7 @@ from studio.portfolio import Consent, IntakeReport, ItemView, Portfolio
 from studio.quality.gate import QualityGate
 from studio.rights import ledger
 from studio.rights.audit import Audit, audit
+from studio.rights.reports import RightsReport, RightsReports
 from studio.store.tables import Creator
 from studio.training.runs import TrainingRun
 from studio.training.service import Training
@@ -58,7 +61,10 @@ class Studio:
         self._generations = Generations(ctx, self._versions, self._listing)
         self._purchases = Purchases(ctx)
         self._payouts = Payouts(ctx)
-        self._files = FileChecks(ctx, self._purchases)
+        self._edits = Edits(ctx, self._purchases)
+        self._files = FileChecks(ctx, self._purchases, self._edits)
+        self._reports = RightsReports(ctx)
+        self._analytics = Analytics(ctx)
         self._plans.adopt_legacy()  # once, after the upgrade to schema 4
         self._assistants: dict[str, Assistant] = {}
 
@@ -159,6 +165,12 @@ class Studio:
                  "payload": json.loads(e.payload), "hash": e.hash}
                 for e in ledger.events(s, subject, kind)
             ]
+
+    def rights_report(self, creator: str | None = None, buyer: str | None = None,
+                      asset: str | None = None) -> RightsReport:
+        """Per asset of one creator, buyer or file (sha256): owner and licence, model version, the training items
+        (hash and consent record) it learned from, what was paid and earned; DataFrames with JSON/CSV/HTML export."""
+        return self._reports.report(creator, buyer, asset)
 
     def collect_garbage(self, dry_run: bool = False, older_than: float = 3600) -> dict:
         """Remove stale temporary files and blobs nothing references (a row or a ledger event)."""
@@ -270,6 +282,10 @@ class Studio:
         """Write a purchase's file and certificate again, byte for byte (its buyer only)."""
         return self._purchases.download(purchase_id, buyer, out_dir)
 
+    def certificate(self, licence_id: str) -> dict:
+        """A licence certificate (by licence or purchase id): file names, the JSON as issued, and its HTML."""
+        return self._purchases.certificate(licence_id)
+
     def statement(self, handle: str) -> Statement:
         """A creator's generations, sales, fees and earnings per day and per model version."""
         return self._payouts.statement(handle)
@@ -285,6 +301,39 @@ class Studio:
     def verify_file(self, source: bytes | str | Path) -> dict:
         """A delivered file's C2PA manifest against this home's root, its bytes and its mark, with what is wrong."""
         return self._files.verify(source)
+
+    def analytics(self) -> PlatformAnalytics:
+        """Sales, revenue and conversion per day and creator level; no group of fewer than 5 buyers is shown."""
+        return self._analytics.run()
+
+    # --- edit jobs: a draft finished by hand ----------------------------------------------------
+
+    def request_edit(self, generation_id: str, buyer: str, note: str) -> EditView:
+        """The preview's buyer asks its creator to finish it by hand: an open job with the draft, prompt and seed."""
+        return self._edits.request(generation_id, buyer, note)
+
+    def quote_edit(self, job_id: str, cents: int) -> EditView:
+        return self._edits.quote(job_id, cents)
+
+    def accept_edit(self, job_id: str, buyer: str) -> EditView:
+        return self._edits.accept(job_id, buyer)
+
+    def deliver_edit(self, job_id: str, source: bytes | str | Path) -> EditView:
+        """The creator's finished file, C2PA-signed with the AI draft as its ingredient and the edit as an action."""
+        return self._edits.deliver(job_id, source)
+
+    def decline_edit(self, job_id: str, reason: str | None = None) -> EditView:
+        return self._edits.decline(job_id, reason)
+
+    def edit_job(self, job_id: str) -> EditView:
+        return self._edits.get(job_id)
+
+    def edit_jobs(self, handle: str | None = None, buyer: str | None = None) -> list[EditView]:
+        return self._edits.list(handle, buyer)
+
+    def download_edit(self, job_id: str, buyer: str, out_dir: Path | str) -> EditView:
+        """Write a delivered edit's file to ``out_dir`` (the buyer who asked only)."""
+        return self._edits.download(job_id, buyer, out_dir)
 
     # --- the personal assistant ---------------------------------------------------------------
 

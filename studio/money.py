@@ -26,18 +26,23 @@ def check_price_cents(cents, policy: Policy) -> int:
     return cents
 
 
-def parse_dollars(text: str, policy: Policy) -> int:
-    """Dollars as typed ("0.50", "$1", "2.5") to integer cents, or a one-line error."""
+def cents_of(text: str, what: str = "a price") -> int:
+    """Dollars as typed ("0.50", "$1", "2.5") to integer cents, unchecked for bounds, or a one-line error."""
     raw = str(text).strip().removeprefix("$").strip()
     try:
         amount = Decimal(raw)
     except InvalidOperation:
-        raise StudioError(f"a price is an amount in dollars such as 0.50, not {str(text)!r}") from None
+        raise StudioError(f"{what} is an amount in dollars such as 0.50, not {str(text)!r}") from None
     if not amount.is_finite():
-        raise StudioError(f"a price is an amount in dollars such as 0.50, not {str(text)!r}")
+        raise StudioError(f"{what} is an amount in dollars such as 0.50, not {str(text)!r}")
     if amount != amount.quantize(Decimal("0.01")):
-        raise StudioError(f"a price has at most two decimals (whole cents), not {str(text)!r}")
-    return check_price_cents(int(amount * 100), policy)
+        raise StudioError(f"{what} has at most two decimals (whole cents), not {str(text)!r}")
+    return int(amount * 100)
+
+
+def parse_dollars(text: str, policy: Policy) -> int:
+    """A price per generation in dollars as typed to integer cents within the policy's bounds, or a one-line error."""
+    return check_price_cents(cents_of(text), policy)
 
 
 def dollars(cents: int) -> str:

@@ -1,8 +1,9 @@
 """The marketplace: plans (`plans`), what buyers may use and at what price (`listing`), what they generate
 (`generations`), what they buy (`purchases`, with `licences` for the terms, certificate and delivered file),
-which sale a file comes from (`identify`), and what creators are paid (`payouts`).
+drafts the creator finishes by hand (`edits`), which sale a file comes from (`identify`), what creators are
+paid (`payouts`), and what the platform may know of it all (`analytics`, aggregated and anonymised).
 
 Each change commits together with its ledger events (plan.subscribed/cancelled, model.published,
 price.changed, model.disabled/enabled, generation.created, purchase.made + licence.granted,
-payout.settled) in one transaction. Money is integer cents.
+payout.settled, edit.requested/quoted/accepted/delivered/declined) in one transaction. Money is integer cents.
 """

@@ -1,13 +1,15 @@
 """`studio plan`, `studio buy`, `studio purchases`, `studio download`, `studio statement`, `studio payouts`,
-and `studio model publish` / `price` / `disable [--notice]` / `enable` / `listing` (registered by studio.cli
-after the training area, whose `model` group they extend). Money on the command line is dollars."""
+`studio edit` (a draft finished by hand), `studio analytics`, and `studio model publish` / `price` /
+`disable [--notice]` / `enable` / `listing` (registered by studio.cli after the training area, whose `model`
+group they extend). Money on the command line is dollars (an edit quote also takes --cents)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from studio.cli_helpers import Output, open_studio
-from studio.money import dollars, parse_dollars
+from studio.errors import StudioError
+from studio.money import cents_of, dollars, parse_dollars
 from studio.training.cli import version_dict
 
 
@@ -66,6 +68,47 @@ def register(sub, common) -> None:
                                                                                              required=True)
     p = payouts.add_parser("run", parents=[common], help="pay every creator owed at least the minimum (once)")
     p.set_defaults(func=cmd_payouts_run)
+    p = sub.add_parser("analytics", parents=[common],
+                       help="sales, revenue and conversion per day and creator level (no group under 5 buyers)")
+    p.set_defaults(func=cmd_analytics)
+    _register_edit(sub, common)
+
+
+def _register_edit(sub, common) -> None:
+    edit = sub.add_parser("edit", help="edit jobs: a buyer hires the creator to finish a draft by hand") \
+        .add_subparsers(dest="action", required=True)
+    p = edit.add_parser("request", parents=[common], help="ask the creator to finish your preview by hand")
+    p.add_argument("generation")
+    p.add_argument("--buyer", required=True, help="your email (the preview must be yours)")
+    p.add_argument("--note", required=True, help="what you would like changed")
+    p.set_defaults(func=cmd_edit_request)
+    p = edit.add_parser("quote", parents=[common], help="the creator's price for an open job")
+    p.add_argument("job")
+    price = p.add_mutually_exclusive_group(required=True)
+    price.add_argument("--price", metavar="DOLLARS", help="e.g. 40.00")
+    price.add_argument("--cents", type=int, help="e.g. 4000")
+    p.set_defaults(func=cmd_edit_quote)
+    p = edit.add_parser("accept", parents=[common], help="accept a job's quote (the buyer who asked)")
+    p.add_argument("job")
+    p.add_argument("--buyer", required=True)
+    p.set_defaults(func=cmd_edit_accept)
+    p = edit.add_parser("deliver", parents=[common], help="deliver the finished file of an accepted job")
+    p.add_argument("job")
+    p.add_argument("file", type=Path)
+    p.set_defaults(func=cmd_edit_deliver)
+    p = edit.add_parser("decline", parents=[common], help="turn down an open or quoted job")
+    p.add_argument("job")
+    p.add_argument("--reason", default=None)
+    p.set_defaults(func=cmd_edit_decline)
+    p = edit.add_parser("list", parents=[common], help="edit jobs of a creator or a buyer (default: all)")
+    p.add_argument("--creator", default=None, metavar="HANDLE")
+    p.add_argument("--buyer", default=None, metavar="EMAIL")
+    p.set_defaults(func=cmd_edit_list)
+    p = edit.add_parser("download", parents=[common], help="write a delivered edit's file (the buyer who asked)")
+    p.add_argument("job")
+    p.add_argument("--buyer", required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.set_defaults(func=cmd_edit_download)
 
 
 def cmd_plan_subscribe(args, out: Output) -> int:
@@ -172,3 +215,57 @@ def cmd_payouts_run(args, out: Output) -> int:
     lines.append(f"paid {dollars(result['total_cents'])} to {len(result['paid'])} creator(s)")
     out.emit(result, "\n".join(lines))
     return 0
+
+
+def cmd_analytics(args, out: Output) -> int:
+    report = open_studio(args).analytics()
+    out.emit(report.as_dict(), report.text())
+    return 0
+
+
+def _edit_out(out: Output, job, text: str) -> int:
+    out.emit(job.as_dict(), text)
+    return 0
+
+
+def cmd_edit_request(args, out: Output) -> int:
+    job = open_studio(args).request_edit(args.generation, args.buyer, args.note)
+    return _edit_out(out, job, f"edit job {job.id} opened for {job.creator}: draft {job.generation_id} "
+                               f"(prompt {job.prompt!r}, seed {job.seed})")
+
+
+def cmd_edit_quote(args, out: Output) -> int:
+    cents = args.cents if args.cents is not None else cents_of(args.price, "a quote")
+    job = open_studio(args).quote_edit(args.job, cents)
+    return _edit_out(out, job, f"edit job {job.id} quoted at {dollars(job.quote_cents)}; {job.buyer} accepts it with "
+                               f"`studio edit accept {job.id} --buyer {job.buyer}`")
+
+
+def cmd_edit_accept(args, out: Output) -> int:
+    job = open_studio(args).accept_edit(args.job, args.buyer)
+    return _edit_out(out, job, f"edit job {job.id} accepted at {dollars(job.quote_cents)}: {job.creator} delivers "
+                               "the finished file")
+
+
+def cmd_edit_deliver(args, out: Output) -> int:
+    job = open_studio(args).deliver_edit(args.job, args.file)
+    return _edit_out(out, job, f"edit job {job.id} delivered ({job.delivered_sha256}); {job.buyer} gets it with "
+                               f"`studio edit download {job.id} --buyer {job.buyer} --out DIR`")
+
+
+def cmd_edit_decline(args, out: Output) -> int:
+    job = open_studio(args).decline_edit(args.job, args.reason)
+    return _edit_out(out, job, f"edit job {job.id} declined")
+
+
+def cmd_edit_list(args, out: Output) -> int:
+    jobs = open_studio(args).edit_jobs(args.creator, args.buyer)
+    out.emit([j.as_dict() for j in jobs], "\n".join(j.describe() for j in jobs) or "no edit jobs")
+    return 0
+
+
+def cmd_edit_download(args, out: Output) -> int:
+    job = open_studio(args).download_edit(args.job, args.buyer, args.out)
+    if not job.files:
+        raise StudioError(f"edit job {job.id} wrote no file")
+    return _edit_out(out, job, "\n".join(job.files))

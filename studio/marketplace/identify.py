@@ -11,6 +11,10 @@ metadata strip and a JPEG re-encode at quality 90, so a copy found in the wild i
 - its bytes against the delivered file's sha256 on the purchase (the hash binding);
 - its mark: it must be there and name the same purchase as the manifest. Without a manifest
   (stripped, re-saved), the mark still says which sale the pixels come from.
+
+A file a creator finished by hand (an edit job, `studio.marketplace.edits`) carries no mark of its
+own: its manifest (``org.studio.edit``) names the job, and its bytes must be the file delivered
+for that job.
 """
 
 from __future__ import annotations
@@ -39,8 +43,8 @@ def _data(source: bytes | str | Path) -> bytes:
 
 
 class FileChecks:
-    def __init__(self, ctx: StudioContext, purchases):
-        self.ctx, self.purchases = ctx, purchases
+    def __init__(self, ctx: StudioContext, purchases, edits=None):
+        self.ctx, self.purchases, self.edits = ctx, purchases, edits
 
     def _sale(self, where) -> dict | None:
         with self.ctx.reading() as s:
@@ -92,6 +96,8 @@ class FileChecks:
 
         data = _data(source)
         prov = provenance.read(data, trust_root=self.purchases.chain())
+        if prov.has_manifest and prov.edit is not None and prov.generation is None:
+            return self._verify_edit(data, prov)
         problems = list(prov.problems)
         try:
             mark = self.mark(data)
@@ -126,4 +132,20 @@ class FileChecks:
                       f"(purchase {sale['purchase']}, licence {sale['licence']})") if sale and mark else None
         return {"ok": ok, "state": prov.state, "trusted": prov.trusted, "has_manifest": prov.has_manifest,
                 "signer": prov.signer_organization, "problems": problems, "mark_id": mark,
-                "identified": identified, "sale": sale}
+                "identified": identified, "sale": sale, "edit": None}
+
+    def _verify_edit(self, data: bytes, prov) -> dict:
+        """A file finished by hand: its manifest, and its bytes against the file delivered for the job."""
+        problems = list(prov.problems)
+        job = self.edits.verify(data, prov.edit) if self.edits is not None else None
+        if job is None:
+            problems.append(f"its manifest names edit job {prov.edit.get('job_id')!r}, which this studio has no "
+                            "record of")
+        elif job["status"] != "delivered" or not job["same_bytes"]:
+            problems.append(f"its bytes are not the file delivered for edit job {job['job']} (the sha256 differs)")
+        problems = list(dict.fromkeys(problems))
+        identified = (f"edit job {job['job']}: generation {job['generation']} finished by hand by {job['creator']} "
+                      f"for {job['buyer']}") if job else None
+        return {"ok": prov.trusted and not problems, "state": prov.state, "trusted": prov.trusted,
+                "has_manifest": True, "signer": prov.signer_organization, "problems": problems, "mark_id": None,
+                "identified": identified, "sale": None, "edit": job}

@@ -262,6 +262,18 @@ class Purchases:
         with self.ctx.reading() as s:
             return [self._view(*row) for row in self._rows(s, Purchase.buyer == buyer)]
 
+    def certificate(self, licence_id: str) -> dict:
+        """A licence's certificate: its file names, the JSON text as issued and its HTML rendering."""
+        with self.ctx.reading() as s:
+            lic = s.scalar(select(Licence).where((Licence.id == licence_id) | (Licence.purchase_id == licence_id)))
+            if lic is None:
+                raise StudioError(f"no licence {licence_id!r}")
+            text = lic.certificate
+        cert = json.loads(text)
+        names = licences.file_names(cert["generation"])
+        return {"licence": cert["licence"], "purchase": cert["purchase"], "json_name": names["json"],
+                "html_name": names["html"], "json": text, "html": licences.certificate_html(cert)}
+
     def download(self, purchase_id: str, buyer: str, out_dir: Path | str) -> PurchaseView:
         """Write a purchase's file and certificate again (the same bytes), also after the model is disabled."""
         with self.ctx.reading() as s:

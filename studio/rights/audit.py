@@ -4,7 +4,7 @@
 nothing of the tables: a consent record set back to active in the database, or a price
 rewritten, leaves the chain intact. The audit replays every event into the state the
 ledger says the home is in (creators, consent records, portfolio items, model versions,
-prices, generations, plans, purchases, licences, payout lines and payouts) and compares it with the tables, row by row, both ways: every row
+prices, generations, plans, purchases, licences, payout lines, payouts and edit jobs) and compares it with the tables, row by row, both ways: every row
 needs the event that made it, every event its row. ``deep`` also re-hashes every blob
 and weights file the ledger names, so bytes changed on disk are found too.
 """
@@ -23,6 +23,7 @@ from studio.rights import ledger
 from studio.store.tables import (
     ConsentRecord,
     Creator,
+    EditRequest,
     Generation,
     LedgerEvent,
     Licence,
@@ -72,6 +73,7 @@ class State:
     licences: dict[str, dict] = field(default_factory=dict)  # licence id -> purchase, certificate's sha256
     payout_lines: dict[str, dict] = field(default_factory=dict)  # line id -> purchase, cents, payout
     payouts: dict[str, dict] = field(default_factory=dict)  # payout id -> creator, cents
+    edits: dict[str, dict] = field(default_factory=dict)  # edit job id -> generation, buyer, status, quote, file
 
 
 def replay(events) -> State:
@@ -141,6 +143,17 @@ def _replay_sales(st: State, e, p: dict) -> None:
         st.payouts[e.subject] = {"creator": p["creator_id"], "cents": p["cents"]}
         for line in p["lines"]:
             st.payout_lines.setdefault(line, {})["payout"] = e.subject
+    elif e.kind == "edit.requested":  # schema 5
+        st.edits[e.subject] = {"generation": p["generation"], "buyer": p["buyer"], "creator": p["creator_id"],
+                               "note_sha256": p["note_sha256"], "status": "open", "quote_cents": None,
+                               "delivered_sha256": None}
+    elif e.kind.startswith("edit."):
+        job = st.edits.setdefault(e.subject, {})
+        job["status"] = e.kind.removeprefix("edit.")
+        if e.kind == "edit.quoted":
+            job["quote_cents"] = p["quote_cents"]
+        elif e.kind == "edit.delivered":
+            job["delivered_sha256"] = p["delivered_sha256"]
 
 
 def _compare(label: str, rows: dict[str, dict], expected: dict[str, dict], fields: tuple[str, ...]) -> list[str]:
@@ -188,6 +201,10 @@ def _tables(s) -> dict[str, dict[str, dict]]:
         "payout line": {x.id: {"purchase": x.purchase_id, "cents": x.cents, "payout": x.payout_id}
                         for x in s.scalars(select(PayoutLine))},
         "payout": {x.id: {"creator": x.creator_id, "cents": x.cents} for x in s.scalars(select(Payout))},
+        "edit job": {x.id: {"generation": x.generation_id, "buyer": x.buyer, "creator": x.creator_id,
+                            "note_sha256": hashlib.sha256(x.message.encode("utf-8")).hexdigest(), "status": x.status,
+                            "quote_cents": x.quote_cents, "delivered_sha256": x.delivered_sha256}
+                     for x in s.scalars(select(EditRequest))},
     }, published
 
 
@@ -209,6 +226,7 @@ def _rehash(ctx, state: State, versions: dict[str, str]) -> tuple[list[str], int
     for g in state.generations.values():
         shas |= {g.get("sha256"), g.get("preview_sha256")} - {None}
     shas |= {p["delivered_sha256"] for p in state.purchases.values()} - {None}
+    shas |= {j.get("delivered_sha256") for j in state.edits.values()} - {None}
     for sha in sorted(shas):
         path = ctx.blobs.path(sha)
         if not path.is_file():
@@ -262,7 +280,9 @@ def audit(ctx, deep: bool = False) -> Audit:
                                                "mark_id", "delivered_sha256")),
                 ("licence", state.licences, ("purchase", "certificate_sha256")),
                 ("payout line", state.payout_lines, ("purchase", "cents", "payout")),
-                ("payout", state.payouts, ("creator", "cents"))):
+                ("payout", state.payouts, ("creator", "cents")),
+                ("edit job", state.edits, ("generation", "buyer", "creator", "note_sha256", "status", "quote_cents",
+                                           "delivered_sha256"))):
             problems += _compare(label, tables[label], expected, fields)
         checked = {name: len(rows) for name, rows in tables.items()}
         if deep:

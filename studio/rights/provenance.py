@@ -29,6 +29,15 @@ offline: no timestamp authority, no network. The manifest holds
 The manifest's data hash covers every byte of the PNG but the manifest itself, so any change to
 the pixels, or to any other chunk, breaks it.
 
+A file the creator finished by hand from an AI draft (an edit job, `studio.marketplace.edits`)
+is signed with the same chain through the same :func:`sign_png`, given its own actions,
+assertions and ingredients instead of a generation claim (:func:`edit_manifest_parts`): the draft
+is a ``parentOf`` ingredient, ``c2pa.opened`` names it (its source trainedAlgorithmicMedia), and
+``c2pa.edited`` records the human work, its ``digitalSourceType``
+``compositeWithTrainedAlgorithmicMedia`` (a person's work over trained algorithmic media: the
+result is neither purely AI nor purely human); ``org.studio.edit`` names the job, the draft's
+generation and sha256, the creator and the buyer.
+
 :func:`read` asks ``c2pa.Reader`` and turns its report into a :class:`Provenance`: the validation
 state verbatim, the studio assertion, the signer, and the problems in plain words. Given this
 studio's root (``trust_root``), it is the only trust anchor (``trust.trust_anchors`` replaces
@@ -65,9 +74,11 @@ from typing import Any
 from studio.rights.certificates import Chain
 
 GENERATION_LABEL = "org.studio.generation"
+EDIT_LABEL = "org.studio.edit"
 TRAINING_LABEL = "c2pa.training-mining"
 ACTIONS_LABEL = "c2pa.actions.v2"
 TRAINED_ALGORITHMIC_MEDIA = "http://cv.iptc.org/newscodes/digitalsourcetype/trainedAlgorithmicMedia"
+COMPOSITE_WITH_TRAINED = "http://cv.iptc.org/newscodes/digitalsourcetype/compositeWithTrainedAlgorithmicMedia"
 
 # c2pa validation codes, in plain words
 _PLAIN = {
@@ -111,14 +122,46 @@ class Claim:
         return data
 
     def training_mining(self) -> dict:
-        only_creator = (f"only the creator {self.creator}, to improve their own creation models on this "
-                        f"studio (licence {self.licence_id}); no one else, the platform included")
-        return {"entries": {
-            "c2pa.ai_generative_training": {"use": "constrained", "constraint_info": only_creator},
-            "c2pa.ai_training": {"use": "constrained", "constraint_info": only_creator},
-            "c2pa.ai_inference": {"use": "notAllowed"},
-            "c2pa.data_mining": {"use": "notAllowed"},
-        }}
+        return training_mining(self.creator, f"licence {self.licence_id}")
+
+
+def training_mining(creator: str, terms: str) -> dict:
+    """The ``c2pa.training-mining`` assertion: only ``creator`` may train on the file (under ``terms``)."""
+    only_creator = (f"only the creator {creator}, to improve their own creation models on this "
+                    f"studio ({terms}); no one else, the platform included")
+    return {"entries": {
+        "c2pa.ai_generative_training": {"use": "constrained", "constraint_info": only_creator},
+        "c2pa.ai_training": {"use": "constrained", "constraint_info": only_creator},
+        "c2pa.ai_inference": {"use": "notAllowed"},
+        "c2pa.data_mining": {"use": "notAllowed"},
+    }}
+
+
+@dataclass(frozen=True)
+class Ingredient:
+    """A file the signed one was made from (e.g. the AI draft a creator finished by hand)."""
+
+    title: str
+    data: bytes
+    label: str  # how an action's ``ingredientIds`` names it
+    format: str = "image/png"
+    relationship: str = "parentOf"
+
+
+def edit_manifest_parts(*, job_id: str, draft: Ingredient, generation_id: str, draft_sha256: str, creator: str,
+                        buyer: str, description: str) -> dict:
+    """The actions, assertions and ingredient of a file finished by hand from an AI draft, for `sign_png`."""
+    version = _version()
+    actions = [
+        {"action": "c2pa.opened", "parameters": {"ingredientIds": [draft.label]},
+         "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA, "softwareAgent": {"name": "studio", "version": version}},
+        {"action": "c2pa.edited", "digitalSourceType": COMPOSITE_WITH_TRAINED, "description": description},
+    ]
+    edit = {"job_id": job_id, "generation_id": generation_id, "draft_sha256": draft_sha256, "creator": creator,
+            "buyer": buyer}
+    return {"actions": actions, "ingredients": [draft],
+            "assertions": [{"label": EDIT_LABEL, "data": edit},
+                           {"label": TRAINING_LABEL, "data": training_mining(creator, f"edit job {job_id}")}]}
 
 
 @dataclass
@@ -128,6 +171,8 @@ class Provenance:
     state: str | None  # the Reader's validation state verbatim ("Trusted", "Valid", "Invalid"), None without a manifest
     has_manifest: bool
     generation: dict | None = None  # the studio assertion's fields
+    edit: dict | None = None  # the edit job's assertion, on a file finished by hand from a draft
+    ingredients: list = field(default_factory=list)  # what the file was made from (title, relationship, ...)
     training_mining: dict | None = None
     actions: list = field(default_factory=list)
     claim_generator: str | None = None  # "name/version"
@@ -161,21 +206,22 @@ def _version() -> str:
     return __version__
 
 
-def manifest_definition(claim: Claim) -> dict:
+def manifest_definition(claim: Claim | None, *, title: str | None = None, actions: list[dict] | None = None,
+                        assertions: list[dict] = ()) -> dict:
+    """A generation's manifest (``claim``); or, with ``claim`` None, the ``actions`` and ``assertions`` given."""
     version = _version()
+    if actions is None:
+        actions = [{"action": "c2pa.created", "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
+                    "softwareAgent": {"name": "studio", "version": version}}]
+    listed = [{"label": ACTIONS_LABEL, "data": {"actions": actions}}]
+    if claim is not None:
+        listed += [{"label": GENERATION_LABEL, "data": claim.generation_assertion()},
+                   {"label": TRAINING_LABEL, "data": claim.training_mining()}]
     return {
         "claim_generator_info": [{"name": "studio", "version": version}],
-        "title": claim.title or f"{claim.generation_id}.png",
+        "title": title or (claim.title if claim else None) or (f"{claim.generation_id}.png" if claim else "image.png"),
         "format": "image/png",
-        "assertions": [
-            {"label": ACTIONS_LABEL, "data": {"actions": [{
-                "action": "c2pa.created",
-                "digitalSourceType": TRAINED_ALGORITHMIC_MEDIA,
-                "softwareAgent": {"name": "studio", "version": version},
-            }]}},
-            {"label": GENERATION_LABEL, "data": claim.generation_assertion()},
-            {"label": TRAINING_LABEL, "data": claim.training_mining()},
-        ],
+        "assertions": listed + list(assertions),
     }
 
 
@@ -186,8 +232,13 @@ def _signer(chain: Chain):
     return c2pa.Signer.from_info(info)
 
 
-def sign_png(image_png: bytes, claim: Claim | dict, chain: Chain) -> bytes:
-    """The PNG with an embedded C2PA manifest signed by the studio's chain (offline, no timestamp)."""
+def sign_png(image_png: bytes, claim: Claim | dict | None, chain: Chain, *, title: str | None = None,
+             actions: list[dict] | None = None, assertions: list[dict] = (),
+             ingredients: list[Ingredient] = ()) -> bytes:
+    """The PNG with an embedded C2PA manifest signed by the studio's chain (offline, no timestamp).
+
+    A generation's file passes its ``claim``; a file made from others (an edit) passes ``claim`` None
+    with its own ``actions``, ``assertions`` and ``ingredients`` (see `edit_manifest_parts`)."""
     import c2pa
 
     if isinstance(claim, dict):
@@ -197,8 +248,12 @@ def sign_png(image_png: bytes, claim: Claim | dict, chain: Chain) -> bytes:
     settings = {"builder": {"thumbnail": {"enabled": False}},  # the file is its own thumbnail
                 "verify": {"remote_manifest_fetch": False, "ocsp_fetch": False}}
     with c2pa.Context.from_dict(settings) as context, \
-            c2pa.Builder(manifest_definition(claim), context=context) as builder, \
+            c2pa.Builder(manifest_definition(claim, title=title, actions=actions, assertions=assertions),
+                         context=context) as builder, \
             _signer(chain) as signer:
+        for ing in ingredients:
+            builder.add_ingredient({"title": ing.title, "relationship": ing.relationship, "label": ing.label},
+                                   ing.format, io.BytesIO(ing.data))
         out = io.BytesIO()
         builder.sign(signer, "image/png", io.BytesIO(image_png), out)
     return out.getvalue()
@@ -298,7 +353,7 @@ def read(source: bytes | str | Path, trust_root: Chain | bytes | str | Path | No
     if not active:  # a store whose manifests could not be parsed
         failures = failures or list(store.get("validation_status", []))
     problems = [_problem(f, trust_root is not None) for f in failures]
-    if GENERATION_LABEL not in assertions:
+    if GENERATION_LABEL not in assertions and EDIT_LABEL not in assertions:
         problems.append(NOT_STUDIO)
     problems = list(dict.fromkeys(problems))  # same words once
     info = active.get("signature_info", {})
@@ -308,6 +363,7 @@ def read(source: bytes | str | Path, trust_root: Chain | bytes | str | Path | No
     return Provenance(
         state=state, has_manifest=True,
         generation=assertions.get(GENERATION_LABEL), training_mining=assertions.get(TRAINING_LABEL),
+        edit=assertions.get(EDIT_LABEL), ingredients=list(active.get("ingredients", [])),
         actions=actions,
         claim_generator=f"{generator.get('name')}/{generator.get('version')}" if generator else None,
         title=active.get("title"),

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, select, text
 from studio.errors import StudioError
 from studio.store.tables import TABLES_BY_VERSION, Base, Meta
 
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 LEGACY_PLANS_KEY = "legacy_plans_to_adopt"  # set by the upgrade to 4; see `studio.marketplace.plans`
 
 
@@ -48,7 +48,23 @@ def _upgrade_to_4(conn: Connection) -> None:
     conn.execute(Meta.__table__.insert().values(key=LEGACY_PLANS_KEY, value="1"))
 
 
-UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3, 4: _upgrade_to_4}
+EDIT_COLUMNS_5 = ("creator_id", "quoted_at", "accepted_at", "delivered_at", "declined_at", "reason",
+                  "delivered_sha256")
+
+
+def _upgrade_to_5(conn: Connection) -> None:
+    """Edit jobs: who the job is for, when each status was reached, and the delivered file's sha256.
+
+    Each column's type is compiled from `tables.EditRequest` for the database at hand (a time is
+    DATETIME on SQLite, TIMESTAMP WITH TIME ZONE on PostgreSQL)."""
+    table = Base.metadata.tables["edit_requests"]
+    for name in EDIT_COLUMNS_5:
+        kind = table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE edit_requests ADD COLUMN {name} {kind}"))
+    conn.execute(text("CREATE INDEX ix_edit_requests_creator_id ON edit_requests (creator_id)"))
+
+
+UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3, 4: _upgrade_to_4, 5: _upgrade_to_5}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -225,6 +225,14 @@ class EditRequest(Base):
     status: Mapped[str] = mapped_column(String(16), default="open")  # open|quoted|accepted|delivered|declined
     quote_cents: Mapped[int | None]
     created_at: Mapped[datetime] = _created()
+    # schema version 5: the job's creator, when each status was reached, and what was delivered
+    creator_id: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+    quoted_at: Mapped[datetime | None]
+    accepted_at: Mapped[datetime | None]
+    delivered_at: Mapped[datetime | None]
+    declined_at: Mapped[datetime | None]
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)  # why the creator declined
+    delivered_sha256: Mapped[str | None] = mapped_column(String(64), nullable=True)  # the signed file, a blob
 
 
 class LedgerEvent(Base):
@@ -351,4 +359,5 @@ TABLES_BY_VERSION: dict[int, list[str]] = {
     2: ["assistant_profiles", "assistant_chats", "assistant_qa", "assistant_messages"],
     3: [],  # a column: creators.style_word
     4: ["subscriptions", "payouts", "payout_lines"],  # and columns on generations and purchases
+    5: [],  # columns on edit_requests
 }

@@ -106,6 +106,8 @@ def test_an_older_home_is_upgraded_without_losing_data(tmp_path):
         assert conn.execute(text("SELECT count(*) FROM assistant_qa")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM payout_lines")).scalar() == 0
         assert conn.execute(text("SELECT count(*) FROM purchases WHERE mark_id IS NOT NULL")).scalar() == 0
+        assert conn.execute(text("SELECT count(*) FROM edit_requests WHERE creator_id IS NOT NULL OR quoted_at IS NOT "
+                                 "NULL OR delivered_sha256 IS NOT NULL")).scalar() == 0  # schema 5's columns
     assert st.plans("ada") == []  # ada's plan label was "free": no subscription
     assert st.subscribe_plan("ada").active and st.verify_ledger().ok
     st.close()
