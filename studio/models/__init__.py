@@ -17,7 +17,7 @@ MODELS_DIR = Path(__file__).parent
 # Embedded bases by name. New models train on the newest (EMBEDDED_DEFAULT); an older one stays
 # loadable for the adapters already trained on it (a manifest records its base's name and digest).
 BUILTIN = {"studio-tiny": MODELS_DIR / "studio-tiny", "studio-tiny-v2": MODELS_DIR / "studio-tiny-v2"}
-EMBEDDED_DEFAULT = "studio-tiny"  # until studio-tiny-v2 is built
+EMBEDDED_DEFAULT = "studio-tiny-v2"
 
 # used when a model folder has no studio.json (e.g. a real Stable Diffusion base)
 FALLBACK_INFERENCE = dict(num_inference_steps=25, guidance_scale=7.5, height=512, width=512)

@@ -269,6 +269,23 @@ def test_a_cancelled_creator_run_resumes_into_the_same_version(trained):
     assert v2.number == 2 and v2.path.name == "v2" and v2.metrics["steps"] == 6
 
 
+def test_a_home_trained_on_the_first_base_keeps_working_and_new_models_use_the_newest(vetted_with_portfolio, monkeypatch):
+    """Adapters trained on studio-tiny (v1) still load on v1; a creator's next model trains on v2."""
+    from studio.models import EMBEDDED_DEFAULT
+
+    monkeypatch.delenv("STUDIO_BASE", raising=False)
+    st = vetted_with_portfolio
+    old = st.train("ada", base="studio-tiny", **{**FAST, "steps": 2})
+    new = st.train("ada", **{**FAST, "steps": 2})
+    assert old.manifest["base"]["name"] == "studio-tiny" and new.manifest["base"]["name"] == EMBEDDED_DEFAULT
+    assert EMBEDDED_DEFAULT == "studio-tiny-v2"
+    (preview,) = st.generate("ada", "a red circle on a white background", n=1, seed=1, version_id=old.id)
+    assert preview.model_version_id == old.id and st.image(preview.id)
+    v1_png = st.base_images("ada", "a red circle", [1], version_id=old.id)[0]
+    v2_png = st.base_images("ada", "a red circle", [1], version_id=new.id)[0]
+    assert v1_png != v2_png  # each version renders on its own base
+
+
 def test_integration_a_short_run_on_the_shipped_studio_tiny_base(tmp_path, portfolio_dir):
     result = train(TrainConfig(base="studio-tiny", trigger="mirastyle", **{**FAST, "steps": 4}),
                    data.from_folder(portfolio_dir, "mirastyle"), tmp_path / "model")

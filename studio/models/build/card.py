@@ -208,8 +208,8 @@ written three ways; targets: colour >= 90%, shape >= 85%:
 
 Control: scoring each image against another sample's prompt gives colour {pct(ctl.get('color_accuracy'))}
 and shape {pct(ctl.get('shape_accuracy'))} (chance is 9.1% and 33.3%), so the figures above are not an artefact of the checker.
-Generated shapes are often soft-edged blobs; the shape figure is what the checker (trained on crisp
-rendered shapes) reads from them, so treat it as approximate. The default guidance and steps were
+White grounds come out white and squares have corners, but edges wobble more than a rendered
+shape's; the shape figure is what the checker (trained on crisp rendered shapes) reads from them. The default guidance and steps were
 chosen on prompt seed 1; the figures above use prompt seed {pf.get('seed', 'n/a')}.
 
 For scale: the checker reads the colour of {pct(rec.get('color_accuracy'))} and the shape of
@@ -217,7 +217,8 @@ For scale: the checker reads the colour of {pct(rec.get('color_accuracy'))} and 
 (n={rec.get('n', 'n/a')}), a rough ceiling for what generated images can score through this decoder.
 {m.get('settings_note', '')}
 
-Multi-shape prompts are not scored; binding two colours to two shapes is weaker than one.
+Multi-shape prompts are not scored; binding two colours to two shapes is weaker than one, and a
+prompt naming two shapes sometimes gets three.
 
 Preview latency, 4 images at 64x64 with the default settings on the 2-core CPU it was trained on:
 median {lat.get('median', 'n/a')} s, best {lat.get('best', 'n/a')} s over {lat.get('repeats', 'n/a')} runs
