@@ -77,7 +77,8 @@ class QualityGate:
         base_pipe = inference.pipeline(None, base=inference.base_of(v.manifest))
         model_images = [inference.render_many(model_pipe, p, seeds) for p in prompts]
         base_images = [inference.render_many(base_pipe, p, seeds) for p in prompts]
-        scores = compare_styles(base_images, model_images, reference)
+        portfolio = [load(sha) for sha in images]  # the palette is the whole portfolio's
+        scores = compare_styles(base_images, model_images, reference, portfolio)
         scores.update(prompts=len(prompts), images=len(prompts) * len(seeds), prompt_source=source,
                       reference_images=len(held) or len(images), features=list(FEATURES))
         jobs = [p for p in prompts for _ in seeds]

@@ -100,14 +100,14 @@ def palette_distance(images, reference) -> float:
     return float(0.5 * ((wa * d.min(axis=1)).sum() + (wb * d.min(axis=0)).sum()))
 
 
-def compare_styles(base_images, model_images, reference) -> dict:
+def compare_styles(base_images, model_images, reference, portfolio=None) -> dict:
     """Style and palette distances of the base's and the model's outputs to the reference.
 
     Each argument is a list of images, or a list of groups: then group k of the outputs is compared
     with group k of the reference (the outputs for one held-out caption with the creator's own image
     for that caption, so that content is matched and only style differs), and distances are averaged.
-    Style features share one scale (the spread of all images together). The palette is compared over
-    all images pooled, against every reference image.
+    Style features share one scale (the spread of all images together). The palette is a property of
+    the whole portfolio: all outputs pooled are compared with ``portfolio`` (default: the reference).
     """
     import numpy as np
 
@@ -118,7 +118,7 @@ def compare_styles(base_images, model_images, reference) -> dict:
     def mean_distance(groups):
         return float(np.mean([style_distance(g, r, scale) for g, r in zip(groups, ref_g)]))
 
-    refs = [i for g in ref_g for i in g]
+    refs = list(portfolio) if portfolio is not None else [i for g in ref_g for i in g]
     return {"style_distance_base": round(mean_distance(base_g), 4),
             "style_distance_model": round(mean_distance(model_g), 4),
             "palette_distance_base": round(palette_distance([i for g in base_g for i in g], refs), 4),

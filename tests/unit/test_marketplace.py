@@ -11,7 +11,7 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 
 
 def _fake_gate(monkeypatch, model: float, base: float):
-    monkeypatch.setattr(gate, "compare_styles", lambda b, m, r: {
+    monkeypatch.setattr(gate, "compare_styles", lambda b, m, r, p=None: {
         "style_distance_base": base, "style_distance_model": model,
         "palette_distance_base": base, "palette_distance_model": model})
 

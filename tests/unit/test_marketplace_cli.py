@@ -33,7 +33,7 @@ def test_a_creator_sells_a_buyer_owns_and_the_file_proves_it(tmp_path, random_ba
     run(capsys, "portfolio", "add", "ada", str(portfolio_dir), *home)
     run(capsys, "train", "ada", "--base", str(random_base), "--steps", "8", "--batch-size", "2", "--rank", "4",
         "--checkpoint-every", "0", "--sample-every", "0", "--threads", "1", *home)
-    monkeypatch.setattr(gate, "compare_styles", lambda b, m, r: {  # whatever the random base scores
+    monkeypatch.setattr(gate, "compare_styles", lambda b, m, r, p=None: {  # whatever the random base scores
         "style_distance_base": 0.8, "style_distance_model": 0.5,
         "palette_distance_base": 0.8, "palette_distance_model": 0.5})
     run(capsys, "model", "gate", "ada", *home)
