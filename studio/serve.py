@@ -80,7 +80,9 @@ def serve(notebook: Path, port: int, ip: str, home: Path, cull_idle: int = DEFAU
           say: Callable[[str], None] = print) -> int:
     """Run Voila on ``notebook`` until it exits or a stop signal arrives; returns its exit code (0 when stopped)."""
     env = dict(os.environ, STUDIO_HOME=str(Path(home).resolve()))
-    handled = (signal.SIGTERM, signal.SIGHUP)
+    # SIGINT too, explicitly: a process started with SIGINT ignored (a background job, some test
+    # runners) would otherwise never see Ctrl-C or `kill -INT` and leave Voila running.
+    handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in handled}
     proc = None
     try:
@@ -91,7 +93,6 @@ def serve(notebook: Path, port: int, ip: str, home: Path, cull_idle: int = DEFAU
     except (KeyboardInterrupt, _Stop):
         return 0
     finally:
-        previous[signal.SIGINT] = signal.getsignal(signal.SIGINT)
         for sig in previous:  # a second signal (or Ctrl-C) while stopping must not cut the cleanup short
             signal.signal(sig, signal.SIG_IGN)
         if proc is not None and proc.poll() is None:

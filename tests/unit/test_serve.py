@@ -85,7 +85,9 @@ def dashboard(tmp_path) -> Path:
 
 @contextmanager
 def studio_serve(tmp_path: Path, dashboard: Path, *extra: str):
-    """`studio serve` in a subprocess (its own session, like a service); yields (process, port)."""
+    """`studio serve` in a subprocess (its own session, like a service); yields (process, port).
+
+    It starts with SIGINT ignored, as a shell starts a background job: a stop signal must still stop it."""
     port = _free_port()
     log = tmp_path / "serve.log"
     cmd = [sys.executable, "-m", "studio.cli", "serve", str(dashboard), "--port", str(port),
@@ -93,7 +95,7 @@ def studio_serve(tmp_path: Path, dashboard: Path, *extra: str):
     env = {k: v for k, v in os.environ.items() if k != "STUDIO_HOME"}
     with open(log, "wb") as fh:
         proc = subprocess.Popen(cmd, stdout=fh, stderr=subprocess.STDOUT, cwd=tmp_path, env=env,
-                                start_new_session=True)
+                                start_new_session=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_IGN))
     leftovers: list[psutil.Process] = []
     try:
         deadline = time.monotonic() + 60
