@@ -44,18 +44,8 @@ from studio.marketplace.listing import stopped
 from studio.rights import ledger
 from studio.rights.provenance import Claim
 from studio.store.blobs import sha256_bytes
-from studio.store.tables import (
-    Blob,
-    Creator,
-    Generation,
-    Licence,
-    Model,
-    ModelVersion,
-    PayoutLine,
-    Purchase,
-    iso,
-    new_id,
-)
+from studio.store.tables import (Blob, Creator, Generation, Licence, Model, ModelVersion, PayoutLine, Purchase, iso,
+                                 new_id)
 
 
 def split(price_cents: int, fee_bps: int) -> tuple[int, int]:

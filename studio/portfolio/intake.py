@@ -18,21 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from studio.config import DEFAULT_POLICY, Policy
 from studio.errors import StudioError
-from studio.untrusted import (
-    SPECIAL,
-    Found,
-    Reader,
-    Unreadable,
-    UntrustedInput,
-    ZipReader,
-    file_reader,
-    folder_entry,
-    load_json,
-    one_line,
-    walk_folder,
-    zip_files,
-    zip_member_problem,
-)
+from studio.untrusted import (SPECIAL, Found, Reader, Unreadable, UntrustedInput, ZipReader, file_reader, folder_entry,
+                              load_json, one_line, walk_folder, zip_files, zip_member_problem)
 
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}

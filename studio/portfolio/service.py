@@ -20,15 +20,7 @@ from sqlalchemy.orm import Session
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
-from studio.portfolio.intake import (
-    Accepted,
-    Candidate,
-    Consent,
-    IntakeReport,
-    Rejection,
-    collect,
-    validate,
-)
+from studio.portfolio.intake import Accepted, Candidate, Consent, IntakeReport, Rejection, collect, validate
 from studio.rights import ledger
 from studio.store.tables import Blob, ConsentRecord, Creator, PortfolioItem, utcnow
 

@@ -20,24 +20,8 @@ from sqlalchemy import select
 
 from studio.portfolio.service import caption_sha256
 from studio.rights import ledger
-from studio.store.tables import (
-    ConsentRecord,
-    Creator,
-    EditRequest,
-    Generation,
-    LedgerEvent,
-    Licence,
-    Meta,
-    Model,
-    ModelVersion,
-    Payout,
-    PayoutLine,
-    PortfolioItem,
-    Price,
-    Purchase,
-    Subscription,
-    iso,
-)
+from studio.store.tables import (ConsentRecord, Creator, EditRequest, Generation, LedgerEvent, Licence, Meta, Model,
+                                 ModelVersion, Payout, PayoutLine, PortfolioItem, Price, Purchase, Subscription, iso)
 
 MAX_LISTED = 20  # problems listed in full; the rest are counted
 

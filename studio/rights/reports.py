@@ -33,19 +33,8 @@ from sqlalchemy import or_, select
 
 from studio.errors import StudioError
 from studio.money import dollars
-from studio.store.tables import (
-    ConsentRecord,
-    Creator,
-    EditRequest,
-    Generation,
-    LedgerEvent,
-    Licence,
-    ModelVersion,
-    Payout,
-    PayoutLine,
-    Purchase,
-    iso,
-)
+from studio.store.tables import (ConsentRecord, Creator, EditRequest, Generation, LedgerEvent, Licence, ModelVersion,
+                                 Payout, PayoutLine, Purchase, iso)
 
 SHA256_RE = re.compile(r"^[0-9a-f]{64}$")
 TERMS = "owned by the buyer; non-exclusive; the creator may train their own models on it; no one else"
