@@ -22,7 +22,8 @@ DEMANDS = {
     "Constant elasticity": "elasticity:2,0.5",
     "Log-normal": "lognormal:1,0.5",
 }
-POLICIES = {"Thompson sampling": "thompson", "UCB": "ucb", "Even A/B/n split": "ab", "Fixed price": "fixed"}
+POLICIES = {"Thompson sampling": "thompson", "Explore then commit (20%)": "etc:0.2", "UCB": "ucb",
+            "Even A/B/n split": "ab", "Fixed price": "fixed"}
 
 
 class PricingLab(w.VBox):
@@ -83,7 +84,8 @@ class PricingLab(w.VBox):
         controls = w.VBox([w.HBox([self.demand, self.valuations]), w.HBox([self.policy, self.fixed_price]),
                            w.HBox([self.price_range, self.n_prices]), w.HBox([self.sessions, self.seed]),
                            w.HBox([self.run_button, self.status])])
-        self.children = [w.HTML("<h3>Pricing lab</h3>"), controls, self.recommendation,
+        self.children = [w.HTML("<h3>Pricing lab</h3><p><b>Simulation</b>: every market here is simulated, and the "
+                                "true curve is known only because of that.</p>"), controls, self.recommendation,
                          w.HBox([self.revenue_fig, self.regret_fig]), self.table]
 
     def _sync(self) -> None:
@@ -125,13 +127,19 @@ class PricingLab(w.VBox):
             self.run_button.description = "Run study"
 
     def _show(self, market, result, est, why: str) -> None:
-
+        adaptive = result.policy.startswith(("thompson", "ucb", "explore"))
         self.last_run, self.last_estimate = result, est
         grid = result.prices
         fine = np.geomspace(grid.min(), grid.max(), 200)
         with self.revenue_fig.hold_sync():
             self.truth.x, self.truth.y = fine, market.demand.revenue(fine)
-            self.points.x, self.points.y = grid, np.nan_to_num(result.arms["revenue_per_session"].to_numpy())
+            # Only prices the policy showed: a price never shown has no observed revenue (not $0). Under an adaptive
+            # policy these per-price means are biased low (a price with a bad start is shown less), so they are
+            # labelled as observations, never as estimates.
+            shown = result.arms["shown"].to_numpy() > 0
+            self.points.x = grid[shown]
+            self.points.y = result.arms["revenue_per_session"].to_numpy()[shown]
+            self.points.labels = ["observed (adaptive: biased low)" if adaptive else "observed"]
             if est is not None:
                 c = est.curve()
                 self.band.x, self.band.y = c["price"].to_numpy(), [c["revenue_lo"].to_numpy(), c["revenue_hi"].to_numpy()]
@@ -151,16 +159,20 @@ class PricingLab(w.VBox):
             cand.columns = ["price", "estimated_revenue", "estimated_revenue_lo", "estimated_revenue_hi", "p_best",
                             "expected_loss"]
             table = table.merge(cand, on="price", how="left")
+        if adaptive:  # observed per-price means under adaptive allocation are biased: not shown as estimates
+            table = table.drop(columns=["conversion", "revenue_per_session"])
         self.results = table
         true_p, _ = market.demand.optimum(grid.min(), grid.max())
         line = (f"<b>{result.share_of_oracle:.1%}</b> of the oracle's revenue "
                 f"(best grid price ${result.oracle_price:.2f}); conversion {result.conversion:.1%}, "
                 f"buyer surplus ${result.buyer_surplus:,.0f}, regret ${result.regret:,.0f}.")
         if est is not None:
-            lo, hi = est.best_price_interval()
-            rec = (f"<div style='font-size:1.3em'>Recommended price: <b>${est.best_price:.2f}</b> per generation "
-                   f"<span style='color:#555'>(90% credible interval ${lo:.2f}–${hi:.2f}; "
-                   f"the policy's own pick ${result.best_price:.2f}; true optimum ${true_p:.2f})</span></div>")
+            lo, hi = est.best_price_range()
+            rec = (f"<div style='font-size:1.3em'><b>Simulation.</b> Recommended price: <b>${est.best_price:.2f}</b> "
+                   f"per generation <span style='color:#555'>(prices within 1% of the best revenue: ${lo:.2f}–${hi:.2f}; "
+                   f"model {html.escape(est.family)}, chosen by cross-validation; held-out revenue "
+                   f"${est.heldout_revenue:.3f} per session; the policy's own pick ${result.best_price:.2f}; "
+                   f"true optimum ${true_p:.2f})</span></div>")
         else:
             rec = (f"<div style='font-size:1.3em'>Recommended price: <b>${result.best_price:.2f}</b> "
                    f"<span style='color:#555'>({html.escape(why)})</span></div>")

@@ -132,6 +132,11 @@ class Generations:
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         refs = self.reference_hashes(version)
         price_id, price = (self.listing.current_price(model.id) if buyer else None) or (None, None)
+        if price is not None:  # a running price test decides the price this buyer is shown (recorded as its arm)
+            from studio.pricing.live import assignment
+
+            with self.ctx.reading() as reading:
+                price_id, price = assignment(reading, model.id, buyer, self.ctx.now()) or (price_id, price)
         out = []
         seeds = list(range(seed, seed + int(n)))
         for s, img in zip(seeds, inference.render_many(pipe, prompt, seeds)):

@@ -1,4 +1,5 @@
-"""`studio pricing ...`: simulate price policies, estimate demand from logs, break-even, power.
+"""`studio pricing ...`: simulate, estimate demand (from a CSV or the studio's own log), design a confirmatory
+test, run a live price test through the marketplace, break-even, power.
 
 Heavy imports (numpy, scipy, pandas) happen inside the handlers.
 Prices on the command line are dollars.
@@ -61,8 +62,82 @@ def _covariates(args) -> list[str]:
 def cmd_estimate(args, out) -> int:
     from studio import pricing
 
-    est = pricing.estimate(pricing.read_log(args.log), _covariates(args), level=args.level, seed=args.seed)
+    if args.studio:
+        return _estimate_studio(args, out)
+    if args.log is None:
+        raise StudioError("give a log CSV, or --studio to read the studio's own purchase log")
+    est = pricing.estimate(pricing.read_log(args.log), _covariates(args), model=args.model, level=args.level,
+                           seed=args.seed)
     out.emit(est.as_dict(), est.summary())
+    return 0
+
+
+def _estimate_studio(args, out) -> int:
+    from studio.cli_helpers import open_studio
+    from studio.pricing import live
+
+    result = live.estimate_from_studio(open_studio(args), args.creator, dml=args.dml, model=args.model,
+                                       level=args.level, seed=args.seed)
+    est = result["estimate"]
+    if result["design"] == "randomised":
+        out.emit({"design": result["design"], **est.as_dict()},
+                 f"design: randomised (the studio's price tests, {result['rows']:,} previews)\n" + est.summary())
+    else:
+        lo, hi = est["elasticity_ci"]
+        out.emit({"design": result["design"], **est},
+                 f"design: {result['design']}, {est['sessions']:,} previews (prices set by the creator)\n"
+                 f"conversion elasticity {est['elasticity']:+.2f} (95% CI {lo:+.2f} to {hi:+.2f}): {est['verdict']}\n"
+                 f"caveat: {est['caveat']}")
+    return 0
+
+
+def cmd_experiment(args, out) -> int:
+    from studio.cli_helpers import open_studio
+    from studio.money import cents_of
+    from studio.pricing import live
+
+    st = open_studio(args)
+    if args.step == "start":
+        if not args.prices:
+            raise StudioError("--prices: the price(s) to test against the current one, dollars, comma-separated")
+        cents = [cents_of(x.strip()) for x in args.prices.split(",") if x.strip()]
+        info = live.start(st, args.handle, cents, unit=args.unit)
+    elif args.step == "stop":
+        info = live.stop(st, args.handle)
+    else:
+        info = live.status(st, args.handle)
+    lines = [f"price test {info['experiment']} on {args.handle}'s model: {info['state']} "
+             f"(randomised by {info['unit']}, since {info['started_at']})"]
+    for a in info["arms"]:
+        conv = "-" if a["conversion"] is None else f"{a['conversion']:.1%}"
+        lines.append(f"  {'control' if a['control'] else 'arm ' + str(a['arm']):<8} ${a['cents'] / 100:.2f}: "
+                     f"{a['exposures']:,} previews to {a['units']:,} {info['unit']}s, {a['purchases']:,} bought ({conv})")
+    for c in info["comparisons"]:
+        if c["enough_data"]:
+            lines.append(f"  ${c['cents'] / 100:.2f} vs control: net {c['diff']:+.4f} $/preview "
+                         f"(95% CI {c['ci'][0]:+.4f} to {c['ci'][1]:+.4f}; Holm p {c['p_holm']:.3f})")
+        else:
+            lines.append(f"  ${c['cents'] / 100:.2f} vs control: not enough {info['unit']}s yet")
+    if info["srm"] and info["srm"]["mismatch"]:
+        lines.append(f"  SAMPLE RATIO MISMATCH (p {info['srm']['p_value']:.2g}): do not trust this test until explained")
+    out.emit(info, "\n".join(lines))
+    return 0
+
+
+def cmd_design(args, out) -> int:
+    from studio import pricing
+    from studio.pricing import design
+
+    pop = design.Population(pricing.parse_demand(args.demand or "bimodal"), compute_cost=args.compute_cost)
+    plan = design.plan(pop, args.control, args.treatment, args.days, alpha=args.alpha, power=args.power,
+                       looks=args.looks)
+    out.emit(plan, f"simulation: {plan['creators_per_arm']:,} creators per arm over {args.days} days "
+                   f"(~{plan['sessions_per_arm']:,} sessions per arm; design effect "
+                   f"{plan['design_effect'][0]:.1f}/{plan['design_effect'][1]:.1f}; {args.looks} looks, "
+                   f"O'Brien-Fleming boundaries {', '.join(f'{b:.2f}' for b in plan['boundaries'])}) to detect "
+                   f"{plan['mde']:+.4f} $/session in net earnings with power {args.power:.0%}; sessions one by one "
+                   f"would need {plan['sessions_per_arm_iid']:,} per arm (one SD for both arms: "
+                   f"{plan['sessions_per_arm_one_sd']:,})")
     return 0
 
 
@@ -118,12 +193,40 @@ def register(sub, common) -> None:
     p.add_argument("--out", type=Path, required=True, help="CSV to write (price, bought[, segment])")
     p.set_defaults(func=cmd_log)
 
-    p = pricing.add_parser("estimate", parents=[common], help="Bayesian demand and revenue curve from a purchase log")
-    p.add_argument("log", type=Path, help="CSV with 'price' (dollars) or 'price_cents', and 'bought' (0/1)")
+    p = pricing.add_parser("estimate", parents=[common],
+                           help="demand and revenue curve from a randomised purchase log (models compared by CV)")
+    p.add_argument("log", type=Path, nargs="?", default=None,
+                   help="CSV with 'price' (dollars) or 'price_cents', and 'bought' (0/1)")
+    p.add_argument("--studio", action="store_true", help="read the studio's own purchase log instead of a CSV")
+    p.add_argument("--creator", default=None, help="with --studio: one creator's model (default: every creator)")
+    p.add_argument("--dml", action="store_true",
+                   help="with --studio and no price test: the double-machine-learning local price effect")
+    p.add_argument("--model", default="auto", help="auto | logit-price | logit-logprice | monotone-spline | spline")
     p.add_argument("--covariates", default=None, help="comma-separated covariate columns")
     p.add_argument("--level", type=float, default=0.9, help="credible level of bands and intervals")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=cmd_estimate)
+
+    p = pricing.add_parser("experiment", parents=[common],
+                           help="a randomised price test on a live creator model, through the marketplace")
+    p.add_argument("step", choices=["start", "status", "stop"])
+    p.add_argument("handle")
+    p.add_argument("--prices", default=None, help="start: the price(s) to test against the current one, dollars")
+    p.add_argument("--unit", default="buyer", choices=["buyer", "day"],
+                   help="start: randomise by buyer, or switch back and forth by UTC day")
+    p.set_defaults(func=cmd_experiment)
+
+    p = pricing.add_parser("design", parents=[common],
+                           help="size a creator-randomised confirmatory price test (simulated creators)")
+    p.add_argument("--demand", default=None, help="the typical creator's demand (as for simulate; default bimodal)")
+    p.add_argument("--control", type=float, required=True, help="current price, dollars")
+    p.add_argument("--treatment", type=float, required=True, help="recommended price, dollars")
+    p.add_argument("--days", type=int, default=28)
+    p.add_argument("--looks", type=int, default=4)
+    p.add_argument("--alpha", type=float, default=0.05)
+    p.add_argument("--power", type=float, default=0.8)
+    p.add_argument("--compute-cost", type=float, default=0.0, help="dollars of compute per generation shown")
+    p.set_defaults(func=cmd_design)
 
     p = pricing.add_parser("break-even", parents=[common],
                            help="chance that a month's earnings after fees exceed the plan's cost")

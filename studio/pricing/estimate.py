@@ -1,27 +1,24 @@
-"""Demand estimation from real logs, and subscription break-even.
+"""Demand estimation from a randomised-price log, and subscription break-even.
 
-The log: one row per session with the price shown (`price`, dollars, or
-`price_cents`) and whether the buyer bought (`bought`: 0/1 or true/false), plus
-optional covariates (numeric, or categorical such as a buyer segment). The
-studio's generation/purchase history exports in this form.
+`estimate(log)`:
 
-The model is a Bayesian logistic regression of `bought` on log price with a
-flexible shape:
+1. compares the demand model families of `studio.pricing.models` (logit in price, logit in log price, a monotone
+   spline, a free spline) by K-fold cross-validated held-out log-likelihood and keeps the simplest family within
+   one standard error of the best, saying why (`DemandEstimate.family`, `.reason`, `.comparison`);
+2. fits it to the whole log (Laplace posterior) and evaluates the population's demand D(p) and revenue
+   R(p) = p D(p) on a grid inside the logged prices (the model never extrapolates), with credible bands;
+   covariates are averaged over *every* logged session (exact, by unique covariate pattern), and each covariate
+   has its own price term;
+3. reports the best price, the range of prices whose expected revenue is within 1% of the best (the data rarely
+   pin the optimum to a cent), and the revenue at the chosen price *from held-out data*: on each fold the
+   price is chosen by a fit to the other folds and the demand there read from that fold's sessions near the price
+   (`_heldout_revenue`), so the number
+   carries no winner's curse (the maximum of the fitted curve, chosen and scored on the same data, is kept as
+   `in_sample_revenue`).
 
-    logit P(buy | p, x) = b0 + b1 z + sum_j c_j h(z - k_j) + g' x,   z = standardised log p
-
-where h is a smooth hinge (softplus): a smooth, nearly piecewise-linear curve in
-log price with a knot at every logged price (up to 12), so it can follow a bimodal market (hobby buyers and businesses) as well as
-a textbook logit. Priors are Gaussian (weak on b0, b1 and g; N(0, `smoothness`^2)
-on the slope changes c, which keeps the curve smooth where data are thin). The
-posterior is the Laplace approximation at the MAP (Newton's method), from which
-we draw parameter samples.
-
-From the draws: the demand curve D(p) (averaged over the logged covariates, so
-it is the population's demand), the revenue curve R(p) = p D(p) with credible
-bands, the posterior of the revenue-maximising price, and the expected revenue
-lost by each candidate price. Prices are only evaluated inside the logged range:
-the model never extrapolates.
+The log must come from randomised prices. A log flagged as a price history the creator set
+(`frame.attrs["randomised"] is False`, as `studio.pricing.studio_data` marks the studio's own history) is refused:
+see `studio.pricing.observational.dml` for what can be said from it instead.
 """
 
 from __future__ import annotations
@@ -34,114 +31,15 @@ from scipy import special
 
 from studio.config import DEFAULT_POLICY
 from studio.errors import StudioError
+from studio.pricing import models
+from studio.pricing.logs import clean, read_log
 
-MAX_KNOTS = 12
-WIDTH = 0.5
+__all__ = ["DemandEstimate", "estimate", "read_log", "NOT_RANDOMISED"]
 
-
-def read_log(path: Path | str):
-    """Read a CSV purchase log (see module docstring)."""
-    import pandas as pd
-
-    path = Path(path)
-    if not path.exists():
-        raise StudioError(f"log file not found: {path}")
-    try:
-        return pd.read_csv(path)
-    except pd.errors.EmptyDataError:
-        raise StudioError(f"the log {path} is empty: it needs 'price' and 'bought' columns") from None
-
-
-def _clean(frame, covariates) -> tuple[np.ndarray, np.ndarray, object]:
-    import pandas as pd
-
-    if frame is None or len(frame) == 0:
-        raise StudioError("the log is empty: it needs one row per session with 'price' and 'bought'")
-    cols = list(frame.columns)
-    if "price" in cols:
-        raw, scale, col = frame["price"], 1.0, "price"
-    elif "price_cents" in cols:
-        raw, scale, col = frame["price_cents"], 0.01, "price_cents"
-    else:
-        raise StudioError(f"the log has no 'price' (dollars) or 'price_cents' column (found: {', '.join(map(str, cols))})")
-    if "bought" not in cols:
-        raise StudioError(f"the log has no 'bought' column (found: {', '.join(map(str, cols))})")
-    price = pd.to_numeric(raw, errors="coerce")
-    bad = price.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise StudioError(f"row {i + 1}: {col} {raw.iloc[i]!r} is not a number")
-    price = price.to_numpy(float) * scale
-    if (price < 0).any():
-        i = int(np.flatnonzero(price < 0)[0])
-        raise StudioError(f"row {i + 1}: {col} {raw.iloc[i]} is negative; prices must be positive")
-    if (price == 0).any():
-        raise StudioError(f"{int((price == 0).sum())} sessions have price 0; free sessions say nothing about "
-                          "willingness to pay: drop them from the log")
-    b = frame["bought"]
-    if b.dtype == object:
-        b = b.astype(str).str.strip().str.lower().map({"1": 1, "0": 0, "true": 1, "false": 0, "yes": 1, "no": 0,
-                                                       "1.0": 1, "0.0": 0})
-    bought = pd.to_numeric(b, errors="coerce")
-    if bought.isna().any() or not bought.isin([0, 1]).all():
-        i = int(np.flatnonzero((bought.isna() | ~bought.isin([0, 1])).to_numpy())[0])
-        v = frame["bought"].iloc[i]
-        shown = repr(v) if isinstance(v, str) else v
-        raise StudioError(f"row {i + 1}: bought {shown} must be 0/1 or true/false")
-    bought = bought.to_numpy(float)
-    if bought.sum() == 0:
-        raise StudioError(f"the log has no purchases in {len(bought):,} sessions: demand cannot be estimated "
-                          "(try lower prices or collect more sessions)")
-    if bought.sum() == len(bought):
-        raise StudioError(f"every one of the {len(bought):,} sessions bought: demand cannot be estimated "
-                          "(try higher prices)")
-    uniq = np.unique(price)
-    if len(uniq) < 2:
-        raise StudioError(f"every session saw the same price (${uniq[0]:g}): a demand curve needs randomised "
-                          "prices (at least 2, better 5 or more)")
-    X = None
-    if covariates:
-        missing = [c for c in covariates if c not in cols]
-        if missing:
-            raise StudioError(f"covariate(s) not in the log: {', '.join(missing)}")
-        X = pd.get_dummies(frame[list(covariates)], drop_first=True, dtype=float)
-        if X.isna().any().any():
-            raise StudioError("covariates have missing values; fill or drop them first")
-    return price, bought, X
-
-
-def _basis(z: np.ndarray, knots: np.ndarray, width: float) -> np.ndarray:
-    """Intercept, slope, and a smooth hinge (softplus of width `width`) at each knot."""
-    return np.column_stack([np.ones_like(z), z] + [width * np.logaddexp(0.0, (z - k) / width) for k in knots])
-
-
-def _fit_map(X, y, prior_prec, iters: int = 100):
-    """MAP of a logistic regression with a Gaussian prior (Newton's method with step halving)."""
-    beta = np.zeros(X.shape[1])
-
-    def objective(b):
-        eta = X @ b
-        return np.sum(y * eta - np.logaddexp(0, eta)) - 0.5 * np.sum(prior_prec * b * b)
-
-    f = objective(beta)
-    for _ in range(iters):
-        mu = special.expit(X @ beta)
-        grad = X.T @ (y - mu) - prior_prec * beta
-        H = (X * (mu * (1 - mu))[:, None]).T @ X + np.diag(prior_prec)
-        step = np.linalg.solve(H, grad)
-        t = 1.0
-        while t > 1e-6:
-            new = beta + t * step
-            fn = objective(new)
-            if fn >= f - 1e-12:
-                break
-            t /= 2
-        beta, f_old, f = new, f, fn
-        if abs(f - f_old) < 1e-9 * (1 + abs(f)) and np.max(np.abs(t * step)) < 1e-8 + 1e-6 * np.max(np.abs(beta)):
-            break
-    mu = special.expit(X @ beta)
-    H = (X * (mu * (1 - mu))[:, None]).T @ X + np.diag(prior_prec)
-    return beta, H
+NOT_RANDOMISED = ("the prices in this log were set by the creator, not randomised: a demand curve fitted to them "
+                  "confounds price with whatever made the creator change it (season, new work, a sale). "
+                  "Run a randomised test (`studio pricing experiment start`) or ask for the double-machine-learning "
+                  "estimate of the local price effect (--dml)")
 
 
 @dataclass
@@ -156,6 +54,12 @@ class DemandEstimate:
     covariates: list[str] = field(default_factory=list)
     level: float = 0.9
     _demand_at: object = None  # callable: price -> (draws,) posterior draws of D(price)
+    family: str = "spline"
+    reason: str = ""
+    comparison: object = None  # pandas DataFrame from models.compare (None when the family was fixed)
+    heldout_revenue: float = float("nan")
+    heldout_revenue_se: float = float("nan")
+    heldout_prices: np.ndarray = field(default_factory=lambda: np.empty(0))
 
     @property
     def revenue_draws(self) -> np.ndarray:
@@ -165,6 +69,24 @@ class DemandEstimate:
     def best_price(self) -> float:
         """The price that maximises posterior expected revenue (= least expected revenue lost)."""
         return float(self.grid[int(np.argmax(self.revenue_draws.mean(axis=0)))])
+
+    @property
+    def in_sample_revenue(self) -> float:
+        """The maximum of the posterior-mean revenue curve: optimistic (chosen and scored on the same data)."""
+        return float(self.revenue_draws.mean(axis=0).max())
+
+    def best_price_range(self, within: float = 0.01) -> tuple[float, float]:
+        """The contiguous range of prices around the best whose expected revenue is within `within` of the best."""
+        r = self.revenue_draws.mean(axis=0)
+        i = int(np.argmax(r))
+        ok = r >= (1 - within) * r[i]
+        lo = i
+        while lo > 0 and ok[lo - 1]:
+            lo -= 1
+        hi = i
+        while hi < len(r) - 1 and ok[hi + 1]:
+            hi += 1
+        return float(self.grid[lo]), float(self.grid[hi])
 
     @property
     def best_price_draws(self) -> np.ndarray:
@@ -182,6 +104,12 @@ class DemandEstimate:
         if not lo <= price <= hi:
             raise StudioError(f"${price:g} is outside the logged prices (${lo:g} to ${hi:g}); the model does not extrapolate")
         return self._demand_at(price)
+
+    def net_earnings(self, price: float, fee_bps: int | None = None, compute_cost: float = 0.0) -> np.ndarray:
+        """Posterior draws of the creator's net AI earnings per session at `price`: sales after the platform fee,
+        minus the compute cost of the generation each session is shown."""
+        fee_bps = DEFAULT_POLICY.platform_fee_bps if fee_bps is None else int(fee_bps)
+        return price * self.demand_at(price) * (10_000 - fee_bps) / 10_000 - compute_cost
 
     def curve(self):
         """The demand and revenue curves with credible bands, as a DataFrame."""
@@ -212,34 +140,49 @@ class DemandEstimate:
 
     def as_dict(self) -> dict:
         lo, hi = self.best_price_interval()
+        rlo, rhi = self.best_price_range()
         cand = self.candidates()
         curve = self.curve()
+        comp = [] if self.comparison is None else [
+            {k: (round(v, 5) if isinstance(v, float) else v) for k, v in row.items()}
+            for row in self.comparison.to_dict("records")]
         return {"sessions": self.sessions, "purchases": self.purchases, "covariates": self.covariates,
+                "model": self.family, "model_reason": self.reason, "model_comparison": comp,
                 "best_price": round(self.best_price, 4), "best_price_interval": [round(lo, 4), round(hi, 4)],
-                "level": self.level,
-                "best_revenue_per_session": round(float(self.revenue_draws.mean(0).max()), 5),
+                "prices_within_1pct": [round(rlo, 4), round(rhi, 4)], "level": self.level,
+                "heldout_revenue_per_session": round(self.heldout_revenue, 5),
+                "heldout_revenue_se": round(self.heldout_revenue_se, 5),
+                "in_sample_revenue_per_session": round(self.in_sample_revenue, 5),
                 "candidates": [{k: (round(float(v), 5)) for k, v in row.items()} for row in cand.to_dict("records")],
                 "curve": [{k: round(float(v), 5) for k, v in row.items()} for row in curve.iloc[::5].to_dict("records")]}
 
     def summary(self) -> str:
         lo, hi = self.best_price_interval()
+        rlo, rhi = self.best_price_range()
         cand = self.candidates()
         lines = [f"{self.sessions:,} sessions, {self.purchases:,} purchases"
                  + (f", covariates: {', '.join(self.covariates)}" if self.covariates else ""),
-                 f"best price ${self.best_price:.2f}  ({self.level:.0%} credible interval ${lo:.2f} to ${hi:.2f})",
-                 f"{'price':>8} {'revenue/session':>16} {'P(best)':>8} {'expected loss':>14}"]
+                 f"model: {self.family}" + (f" ({self.reason})" if self.reason else "")]
+        if self.comparison is not None:
+            for r in self.comparison.itertuples():
+                lines.append(f"  {r.family:<16} {r.params:>3} params  held-out log-lik/session "
+                             f"{r.heldout_loglik_per_session:.4f}  vs best {r.diff_from_best:+8.1f} ± {r.se_diff:.1f}")
+        lines += [f"best price ${self.best_price:.2f}; prices within 1% of the best revenue: ${rlo:.2f} to ${rhi:.2f} "
+                  f"({self.level:.0%} credible interval of the best price ${lo:.2f} to ${hi:.2f})",
+                  f"revenue at the chosen price, held out: ${self.heldout_revenue:.4f} ± {self.heldout_revenue_se:.4f} "
+                  f"per session (in-sample, the fitted curve's maximum: ${self.in_sample_revenue:.4f})",
+                  f"{'price':>8} {'revenue/session':>16} {'P(best)':>8} {'expected loss':>14}"]
         for r in cand.itertuples():
             lines.append(f"{r.price:>8.2f} {r.revenue:>9.4f} [{r.revenue_lo:.3f}, {r.revenue_hi:.3f}]"[:34].ljust(34)
                          + f"{r.p_best:>6.1%} {r.expected_loss:>12.4f}")
         return "\n".join(lines)
 
     def break_even(self, price: float, monthly_sessions: float, plan_cents: int | None = None,
-                   fee_bps: int | None = None, draws: int = 4000, seed: int = 0) -> dict:
-        """The chance that a month's earnings after the platform fee exceed the plan's cost.
+                   fee_bps: int | None = None, draws: int = 4000, seed: int = 0, compute_cost: float = 0.0) -> dict:
+        """The chance that a month's earnings after the platform fee (and compute, if given) exceed the plan's cost.
 
-        Uncertainty comes from the demand posterior (conversion at `price`) and from
-        traffic and buying being random (Poisson sessions, binomial purchases).
-        Defaults: the creator plan and the platform fee from the studio's policy.
+        Uncertainty comes from the demand posterior (conversion at `price`) and from traffic and buying being
+        random (Poisson sessions, binomial purchases). Defaults: the creator plan and the fee from the policy.
         """
         plan_cents = DEFAULT_POLICY.plans["creator"] if plan_cents is None else int(plan_cents)
         fee_bps = DEFAULT_POLICY.platform_fee_bps if fee_bps is None else int(fee_bps)
@@ -253,68 +196,93 @@ class DemandEstimate:
         n = rng.poisson(monthly_sessions, size=draws)
         sales = rng.binomial(n, conv)
         net_per_sale = price * (10_000 - fee_bps) / 10_000
-        earnings = sales * net_per_sale
+        earnings = sales * net_per_sale - n * compute_cost
         plan = plan_cents / 100
-        need = plan / (net_per_sale * float(np.mean(conv))) if np.mean(conv) > 0 else float("inf")
+        per_session = net_per_sale * float(np.mean(conv)) - compute_cost
+        need = plan / per_session if per_session > 0 else float("inf")
         return {"price": price, "monthly_sessions": monthly_sessions, "plan_dollars": plan, "fee_bps": fee_bps,
+                "compute_cost": compute_cost,
                 "chance_earnings_exceed_plan": float(np.mean(earnings > plan)),
                 "expected_net_earnings": float(earnings.mean()),
                 "earnings_interval": [float(x) for x in np.quantile(earnings, [0.05, 0.95])],
                 "break_even_sessions": float(need)}
 
 
-def estimate(frame, covariates: list[str] | tuple[str, ...] = (), *, draws: int = 2000, smoothness: float = 1.5,
-             level: float = 0.9, grid_points: int = 240, seed: int = 0) -> DemandEstimate:
-    """Fit the Bayesian demand model to a purchase log (a DataFrame or a CSV path)."""
+def _patterns(C: np.ndarray | None):
+    if C is None:
+        return None, None
+    pats, counts = np.unique(C, axis=0, return_counts=True)
+    return pats, counts / counts.sum()
+
+
+def _heldout_revenue(family, price, y, C, grid, k, smoothness, rng, draws=400):
+    """Cross-fitted revenue of the chosen price. On each fold the price is chosen by a fit to the other folds;
+    its demand is then read from the held-out fold near that price: the training curve is the offset and one
+    level shift is fitted to the held-out sessions, weighted by a Gaussian kernel in log price one price gap wide.
+    The shape comes from the training folds, the level from data that played no part in the choice."""
+    fold = models.folds(len(y), k, rng)
+    lp = np.log(np.unique(price))
+    h = float(np.median(np.diff(lp))) if len(lp) > 2 else 1.0
+    vals, chosen = [], []
+    for j in range(k):
+        tr, te = fold != j, fold == j
+        Ct, Ce = (None, None) if C is None else (C[tr], C[te])
+        try:
+            a = models.fit(family, price[tr], y[tr], Ct, smoothness=smoothness)
+        except (np.linalg.LinAlgError, ValueError, StudioError):
+            continue
+        pa, wa = _patterns(Ct)
+        p = float(grid[int(np.argmax(grid * a.demand(a.draws(draws, rng), grid, pa, wa).mean(0)))])
+        eta, yt = a.eta(price[te], Ce), y[te]
+        w = np.exp(-0.5 * ((np.log(price[te]) - np.log(p)) / h) ** 2)
+        delta = 0.0
+        for _ in range(30):  # one-dimensional Newton on the kernel-weighted held-out likelihood
+            mu = special.expit(eta + delta)
+            hess = float(np.sum(w * mu * (1 - mu)))
+            if hess <= 1e-12:
+                break
+            step = float(np.sum(w * (yt - mu))) / hess
+            delta = float(np.clip(delta + step, -10, 10))
+            if abs(step) < 1e-10:
+                break
+        at = np.full(len(yt), p)
+        vals.append(float(p * special.expit(a.eta(at, Ce) + delta).mean()))
+        chosen.append(p)
+    if not vals:
+        return float("nan"), float("nan"), np.empty(0)
+    v = np.asarray(vals)
+    se = float(v.std(ddof=1) / np.sqrt(len(v))) if len(v) > 1 else float("nan")
+    return float(v.mean()), se, np.asarray(chosen)
+
+
+def estimate(frame, covariates: list[str] | tuple[str, ...] = (), *, model: str = "auto", draws: int = 2000,
+             smoothness: float = 1.5, level: float = 0.9, grid_points: int = 240, folds: int = 5,
+             seed: int = 0) -> DemandEstimate:
+    """Fit demand to a randomised-price log (a DataFrame or a CSV path). `model`: auto (cross-validated choice)
+    or one of `studio.pricing.models.FAMILIES`."""
     if isinstance(frame, (str, Path)):
         frame = read_log(frame)
-    price, y, C = _clean(frame, list(covariates))
-    logp = np.log(price)
-    centre, scale = float(logp.mean()), float(logp.std()) or 1.0
-    z = (logp - centre) / scale
-    uz = np.unique(z)
-    inner = uz[1:-1]
-    if len(inner) > MAX_KNOTS:
-        inner = np.quantile(z, np.linspace(0, 1, MAX_KNOTS + 2)[1:-1])
-    # Hinges are smoothed over about half the gap between logged prices, so the curve
-    # (and the revenue-maximising price) can sit between them instead of at a kink.
-    width = WIDTH * float(np.median(np.diff(uz))) if len(uz) > 2 else 1.0
-    X = _basis(z, inner, width)
-    prior_sd = [10.0, 5.0] + [smoothness] * len(inner)
-    cov_names: list[str] = []
-    cmean = cscale = None
-    if C is not None and C.shape[1]:
-        cov_names = list(C.columns)
-        cv = C.to_numpy(float)
-        cmean, cscale = cv.mean(0), cv.std(0)
-        cscale[cscale == 0] = 1.0
-        X = np.column_stack([X, (cv - cmean) / cscale])
-        prior_sd += [2.5] * cv.shape[1]
-    prec = 1.0 / np.square(prior_sd)
-    beta, H = _fit_map(X, y, prec)
-    cov = np.linalg.inv(H)
-    cov = (cov + cov.T) / 2
+    if getattr(frame, "attrs", {}).get("randomised") is False:
+        raise StudioError(NOT_RANDOMISED)
+    price, y, Cf = clean(frame, list(covariates))
+    cov_names = list(Cf.columns) if Cf is not None and Cf.shape[1] else []
+    C = Cf.to_numpy(float) if cov_names else None
     rng = np.random.default_rng(seed)
-    B = rng.multivariate_normal(beta, cov, size=draws, method="cholesky")
-    nb = 2 + len(inner)
-    lo, hi = float(price.min()), float(price.max())
-    grid = np.geomspace(lo, hi, grid_points)
-    grid = np.unique(np.concatenate([grid, np.unique(price)]))
-    # Covariate rows to average over: a fixed subsample of the logged sessions' covariates.
-    if cov_names:
-        sub = rng.choice(len(y), size=min(len(y), 60), replace=False)
-        offsets = B[:, nb:] @ ((C.to_numpy(float)[sub] - cmean) / cscale).T  # (draws, rows)
+    comparison, reason = None, ""
+    if model == "auto":
+        comparison, family, reason = models.compare(price, y, C, k=folds, smoothness=smoothness, seed=seed)
     else:
-        offsets = np.zeros((draws, 1))
-
-    def demand_at_many(prices: np.ndarray) -> np.ndarray:
-        zz = (np.log(prices) - centre) / scale
-        base = B[:, :nb] @ _basis(zz, inner, width).T  # (draws, len(prices))
-        out = np.zeros_like(base)
-        for j in range(offsets.shape[1]):
-            out += special.expit(base + offsets[:, j:j + 1])
-        return out / offsets.shape[1]
-
-    return DemandEstimate(grid=grid, demand_draws=demand_at_many(grid), logged_prices=np.unique(price),
-                          sessions=len(y), purchases=int(y.sum()), covariates=cov_names, level=level,
-                          _demand_at=lambda p: demand_at_many(np.array([float(p)]))[:, 0])
+        family = model
+        models.make_spec(family, price)  # validates the name
+    m = models.fit(family, price, y, C, smoothness=smoothness)
+    B = m.draws(draws, rng)
+    lo, hi = float(price.min()), float(price.max())
+    grid = np.unique(np.concatenate([np.geomspace(lo, hi, grid_points), np.unique(price)]))
+    pats, weights = _patterns(C)
+    d = m.demand(B, grid, pats, weights)
+    held, held_se, chosen = _heldout_revenue(family, price, y, C, grid, folds, smoothness, rng)
+    return DemandEstimate(grid=grid, demand_draws=d, logged_prices=np.unique(price), sessions=len(y),
+                          purchases=int(y.sum()), covariates=cov_names, level=level,
+                          _demand_at=lambda p: m.demand(B, [float(p)], pats, weights)[:, 0], family=family,
+                          reason=reason, comparison=comparison, heldout_revenue=held, heldout_revenue_se=held_se,
+                          heldout_prices=chosen)

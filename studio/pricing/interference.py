@@ -18,6 +18,23 @@ the price of fewer, larger units: wider intervals).
 `study(...)` measures all three on the simulator with common random numbers:
 the truth (everyone treated minus everyone control), the naive buyer-side
 estimate, and the creator-side estimate, each with a 95% interval.
+
+`designs(...)` adds the other channel: buyers who can switch between creators (each session also sees one
+other creator's AI offer and takes the better deal). Then creator-side randomisation is biased the other way
+(treated creators lose buyers to control creators, so the price rise looks worse than it is), while buyer-side
+randomisation is biased through capacity. It compares four designs against the truth, each analysed on its own
+randomised unit with a ratio metric and delta-method interval (`stats.ratio_compare`):
+
+- buyer-side: each session (buyer) gets one price from every creator;
+- creator-side: each creator's buyers get the creator's arm;
+- two-sided (Johari et al. 2022; Bajari et al. 2021): buyers and creators randomised independently, a session
+  sees the new price from a creator only if both are treated; the estimate compares sessions of treated buyers
+  at treated creators with sessions of control buyers at control creators;
+- switchback: whole periods (every creator, every buyer) switch between prices; capacity resets each period, so
+  no carryover here, and periods are the units.
+
+In the simulation creators differ (a per-creator WTP multiplier), so between-creator variation is real and
+creator-level intervals are honestly wider than session-level ones.
 """
 
 from __future__ import annotations
@@ -26,6 +43,7 @@ import numpy as np
 from scipy import stats
 
 from studio.errors import StudioError
+from studio.pricing import stats as pstats
 from studio.pricing.demand import Demand, bimodal
 from studio.pricing.market import allocate_capacity
 
@@ -46,8 +64,12 @@ def _world(demand: Demand, price_of_session: np.ndarray, creator: np.ndarray, pe
 
 def study(demand: Demand | None = None, control_price: float = 1.0, treatment_price: float = 1.5, *,
           creators: int = 60, periods: int = 20, sessions_per_period: int = 50, capacity: int = 4,
-          human_price: float = 5.0, uplift: float = 3.0, metric: str = "creator_revenue", seed: int = 0):
+          human_price: float = 5.0, uplift: float = 3.0, metric: str = "creator_revenue", creator_spread: float = 0.25,
+          seed: int = 0):
     """Truth vs buyer-side vs creator-side estimates of the effect of a price change.
+
+    Creators differ: each one's buyers' WTP is scaled by a log-normal multiplier with log-SD `creator_spread`
+    (0 makes them clones, and the creator-level interval then looks unrealistically narrow).
 
     `metric` is "creator_revenue" (AI sales plus human jobs, per session: what the
     creator earns) or "ai_revenue". Returns a DataFrame with one row per design.
@@ -65,6 +87,7 @@ def study(demand: Demand | None = None, control_price: float = 1.0, treatment_pr
     creator = np.repeat(np.arange(creators), per_creator)
     period = np.tile(np.repeat(np.arange(periods), sessions_per_period), creators)
     wtp, _ = demand.sample(n, rng)
+    wtp = wtp * np.exp(creator_spread * rng.standard_normal(creators))[creator]
 
     def world(treated: np.ndarray) -> dict:
         price = np.where(treated, treatment_price, control_price)
@@ -121,3 +144,94 @@ def capacity_sweep(capacities=(1, 2, 4, 8, 16, 1000), **kwargs):
     out["buyer_side_bias"] = out["buyer_side"] - out["truth"]
     out["creator_side_bias"] = out["creator_side"] - out["truth"]
     return out
+
+
+def _switching_world(home_price, alt_price, creator, alt, period, wtp, mult, human_price, uplift, capacity,
+                     loyalty, n_creators, periods):
+    """Outcomes when each session sees its own creator (AI and human work) and one other creator's AI offer.
+    Returns revenue per session and revenue credited to each creator."""
+    v_home, v_alt = wtp * mult[creator], loyalty * wtp * mult[alt]
+    ai_home, ai_alt = v_home - home_price, v_alt - alt_price
+    hum = uplift * v_home - human_price
+    best_ai = np.maximum(ai_home, ai_alt)
+    wants = (hum >= 0) & (hum > best_ai)
+    human = allocate_capacity(wants, creator * periods + period, capacity)
+    buys = ~human & (best_ai >= 0)
+    from_alt = buys & (ai_alt > ai_home)
+    pay = np.where(buys, np.where(from_alt, alt_price, home_price), 0.0) + np.where(human, human_price, 0.0)
+    seller = np.where(from_alt, alt, creator)
+    earned = np.bincount(seller, weights=pay, minlength=n_creators)
+    return pay, earned
+
+
+def designs(demand: Demand | None = None, control_price: float = 1.0, treatment_price: float = 1.5, *,
+            creators: int = 60, periods: int = 20, sessions_per_period: int = 50, capacity: int = 4,
+            human_price: float = 5.0, uplift: float = 3.0, loyalty: float = 0.9, creator_spread: float = 0.25,
+            seed: int = 0):
+    """Truth vs buyer-side, creator-side, two-sided and switchback estimates of the effect of a price change on
+    creator revenue per session, when buyers may also buy from another creator (see the module docstring)."""
+    import pandas as pd
+
+    if creators < 4 or creators % 2 or periods < 4:
+        raise StudioError("the designs need an even number of creators (at least 4) and at least 4 periods")
+    demand = demand or bimodal()
+    rng = np.random.default_rng(seed)
+    per_creator = periods * sessions_per_period
+    n = creators * per_creator
+    creator = np.repeat(np.arange(creators), per_creator)
+    period = np.tile(np.repeat(np.arange(periods), sessions_per_period), creators)
+    alt = (creator + rng.integers(1, creators, n)) % creators
+    wtp, _ = demand.sample(n, rng)
+    mult = np.exp(creator_spread * rng.standard_normal(creators))
+    c0, c1 = control_price, treatment_price
+
+    def world(home_t, alt_t):
+        return _switching_world(np.where(home_t, c1, c0), np.where(alt_t, c1, c0), creator, alt, period, wtp, mult,
+                                human_price, uplift, capacity, loyalty, creators, periods)
+
+    everyone, _ = world(np.ones(n, bool), np.ones(n, bool))
+    no_one, _ = world(np.zeros(n, bool), np.zeros(n, bool))
+    truth = float(everyone.mean() - no_one.mean())
+    rows = [{"design": "truth (global treatment effect)", "estimate": truth, "ci_lo": truth, "ci_hi": truth,
+             "units": n}]
+
+    buyer_t = rng.random(n) < 0.5
+    pay, _ = world(buyer_t, buyer_t)
+    rows.append({"design": "buyer-side", **_cmp(pay, np.ones(n), ~buyer_t, buyer_t), "units": n})
+
+    arm = rng.permutation(np.r_[np.ones(creators // 2, bool), np.zeros(creators // 2, bool)])
+    _, earned = world(arm[creator], arm[alt])
+    rows.append({"design": "creator-side", **_cmp(earned, np.full(creators, per_creator), ~arm, arm),
+                 "units": creators})
+
+    b = rng.random(n) < 0.5
+    c = rng.permutation(np.r_[np.ones(creators // 2, bool), np.zeros(creators // 2, bool)])
+    pay, _ = world(b & c[creator], b & c[alt])
+    tt, cc = b & c[creator], ~b & ~c[creator]
+    # units: each creator's sessions from treated buyers (TT cells) or from control buyers (CC cells)
+    num_t = np.bincount(creator[tt], weights=pay[tt], minlength=creators)
+    den_t = np.bincount(creator[tt], minlength=creators)
+    num_c = np.bincount(creator[cc], weights=pay[cc], minlength=creators)
+    den_c = np.bincount(creator[cc], minlength=creators)
+    r = pstats.ratio_compare(num_c[~c], den_c[~c], num_t[c], den_t[c])
+    rows.append({"design": "two-sided", "estimate": r["diff"], "ci_lo": r["ci"][0], "ci_hi": r["ci"][1],
+                 "units": creators})
+
+    sw = rng.permutation(np.r_[np.ones(periods // 2, bool), np.zeros(periods - periods // 2, bool)])
+    pay, _ = world(sw[period], sw[period])
+    num = np.bincount(period, weights=pay, minlength=periods)
+    den = np.bincount(period, minlength=periods)
+    rows.append({"design": "switchback (by period)", **_cmp(num, den, ~sw, sw), "units": periods})
+
+    frame = pd.DataFrame(rows)
+    frame["bias"] = frame["estimate"] - truth
+    frame["covers_truth"] = (frame["ci_lo"] <= truth) & (truth <= frame["ci_hi"])
+    frame["ci_width"] = frame["ci_hi"] - frame["ci_lo"]
+    frame.attrs.update({"control_price": c0, "treatment_price": c1, "capacity": capacity, "creators": creators,
+                        "periods": periods, "sessions": n, "loyalty": loyalty})
+    return frame
+
+
+def _cmp(num, den, control, treated) -> dict:
+    r = pstats.ratio_compare(num[control], den[control], num[treated], den[treated])
+    return {"estimate": r["diff"], "ci_lo": r["ci"][0], "ci_hi": r["ci"][1]}

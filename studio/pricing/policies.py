@@ -114,6 +114,34 @@ class Thompson(Policy):
         return float(self.prices[int(np.argmax(self.posterior_mean_revenue()))])
 
 
+class ExploreThenCommit(Policy):
+    """Show every grid price evenly for the first `explore` share of the run, then charge the price with the best
+    observed revenue per session for the rest: the fair baseline for an adaptive policy (an A/B test that acts
+    on its result), unlike an even split kept for the whole run."""
+
+    adaptive = True
+
+    def __init__(self, explore: float = 0.2):
+        if not 0 < explore < 1:
+            raise StudioError(f"the exploration share must be between 0 and 1 (got {explore})")
+        self.explore = float(explore)
+        self.name = f"explore-then-commit:{explore:g}"
+        self.horizon = None  # set by `run`
+        self.committed = None
+
+    def reset(self, prices):
+        super().reset(prices)
+        self.committed = None
+
+    def choose(self, n, rng):
+        budget = self.explore * (self.horizon or 10_000)
+        if self.committed is None and self.shown.sum() < budget:
+            return rng.integers(0, len(self.prices), size=n)
+        if self.committed is None:
+            self.committed = int(np.nanargmax(self.mean_revenue()))
+        return np.full(n, self.committed, dtype=np.int64)
+
+
 class UCB(Policy):
     """UCB1 on conversion, scaled by price: index = p * min(1, rate + sqrt(2 ln t / n))."""
 
@@ -132,7 +160,7 @@ class UCB(Policy):
 
 
 def make_policy(spec: str) -> Policy:
-    """A policy from a short spec: fixed:P | ab | thompson | ucb."""
+    """A policy from a short spec: fixed:P | ab | etc[:SHARE] | thompson | ucb."""
     kind, _, arg = spec.strip().partition(":")
     kind = kind.lower()
     if kind == "fixed":
@@ -146,7 +174,12 @@ def make_policy(spec: str) -> Policy:
         return Thompson()
     if kind == "ucb":
         return UCB()
-    raise StudioError(f"unknown policy {spec!r}: use fixed:P, ab, thompson or ucb")
+    if kind in ("etc", "explore-then-commit"):
+        try:
+            return ExploreThenCommit(float(arg) if arg else 0.2)
+        except ValueError:
+            raise StudioError(f"policy {spec!r}: use etc or etc:SHARE, e.g. etc:0.2") from None
+    raise StudioError(f"unknown policy {spec!r}: use fixed:P, ab, etc[:SHARE], thompson or ucb")
 
 
 def check_prices(prices) -> np.ndarray:
@@ -233,6 +266,7 @@ def run(market: Market, policy: Policy, prices, sessions: int, seed: int | None 
     if sessions < 1:
         raise StudioError(f"sessions must be at least 1 (got {sessions})")
     market_rng, policy_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(seed).spawn(2))
+    policy.horizon = sessions
     policy.reset(prices)
     grid = policy.prices
     true_conv = market.conversion(grid)
@@ -276,3 +310,39 @@ def run(market: Market, policy: Policy, prices, sessions: int, seed: int | None 
                      conversion=float(bought_n / sessions), buyer_surplus=float(surplus), human_jobs=human_jobs,
                      best_price=policy.best_price(), arms=arms, curve=curve, seed=seed,
                      log=pd.DataFrame({"price": grid[arms_all], "bought": (revenue > 0).astype(np.int8)}))
+
+
+def compare(market: Market, policies, prices, sessions: int, seeds=range(20), level: float = 0.95):
+    """Each policy over the same seeds (common random numbers): mean share of the oracle's revenue with a
+    t-interval over seeds, and what is left unlearnt at the end: how often the policy's final price is not the
+    oracle's, and the revenue per session its final price forgoes against the oracle's (known only in simulation).
+
+    Per-price observed means of an adaptive run are biased low (a price that had a bad start is shown less and
+    stays underestimated), so none is reported as an estimate; the final price's revenue is the simulator's truth.
+    """
+    import pandas as pd
+    from scipy import stats as st
+
+    grid = check_prices(prices)
+    true = dict(zip(grid, grid * market.conversion(grid)))
+    o_price, o_rev = market.oracle(grid)
+    seeds = list(seeds)
+    rows = []
+    for spec in policies:
+        shares, wrong, forgone = [], [], []
+        for seed in seeds:
+            r = run(market, make_policy(spec) if isinstance(spec, str) else spec, grid, sessions, seed=seed)
+            shares.append(r.share_of_oracle)
+            final = min(grid, key=lambda p: abs(p - r.best_price))
+            wrong.append(final != o_price)
+            forgone.append(1 - true[final] / o_rev)
+            name = r.policy
+        shares = np.asarray(shares)
+        half = st.t.ppf(0.5 + level / 2, len(shares) - 1) * shares.std(ddof=1) / np.sqrt(len(shares))
+        rows.append({"policy": name, "seeds": len(seeds), "share_of_oracle": shares.mean(),
+                     "ci_lo": shares.mean() - half, "ci_hi": shares.mean() + half, "worst_seed": shares.min(),
+                     "final_price_not_oracle": float(np.mean(wrong)),
+                     "revenue_forgone_after_run": float(np.mean(forgone))})
+    out = pd.DataFrame(rows)
+    out.attrs.update({"oracle_price": o_price, "sessions": sessions, "level": level})
+    return out

@@ -2,7 +2,11 @@
 
 - `compare(a, b)`: difference and relative lift of a per-session metric
   (conversion 0/1 or revenue) with Welch confidence intervals.
-- `sample_size(sd, mde)` / `mde(n, sd)`: sessions per arm for a two-sided test.
+- `sample_size(sd, mde, sd_b=)` / `mde(n, sd)`: sessions per arm for a two-sided test, with a variance per arm
+  (revenue's spread grows with the price, so one SD for both arms under-sizes a price test).
+- `ratio_compare(num_a, den_a, num_b, den_b)`: a ratio metric (revenue per session, conversion) when the
+  randomised unit is a creator, with delta-method intervals over units.
+- `holm(p_values)`: Holm's step-down correction across arms and segments.
 - `sequential(a, b, looks, tau)`: always-valid p-values and confidence sequences
   from the mixture sequential probability ratio test (normal mixture, as in
   Johari, Pekelis & Walsh, "Always valid inference", 2017/2022). Unlike a
@@ -50,12 +54,14 @@ def compare(a, b, alpha: float = 0.05) -> dict:
             "p_value": p, "alpha": alpha, "significant": bool(p < alpha)}
 
 
-def sample_size(sd: float, mde: float, alpha: float = 0.05, power: float = 0.8) -> int:
-    """Sessions per arm to detect an absolute difference `mde` in a metric with standard deviation `sd`."""
-    if not mde > 0 or not sd > 0:
+def sample_size(sd: float, mde: float, alpha: float = 0.05, power: float = 0.8, sd_b: float | None = None) -> int:
+    """Sessions per arm to detect an absolute difference `mde` in a metric with standard deviation `sd`
+    in arm A and `sd_b` in arm B (default: the same)."""
+    sd_b = sd if sd_b is None else sd_b
+    if not mde > 0 or not sd > 0 or not sd_b > 0:
         raise StudioError("sample size needs a positive standard deviation and minimum detectable effect")
     z = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(power)
-    return int(np.ceil(2 * (z * sd / mde) ** 2))
+    return int(np.ceil(z * z * (sd * sd + sd_b * sd_b) / (mde * mde)))
 
 
 def mde(n_per_arm: int, sd: float, alpha: float = 0.05, power: float = 0.8) -> float:
@@ -141,3 +147,43 @@ def srm(counts, ratios=None, threshold: float = 0.001) -> dict:
     chi2, p = stats.chisquare(counts, expected)
     return {"counts": counts.astype(int).tolist(), "expected": expected.round(1).tolist(), "chi2": float(chi2),
             "p_value": float(p), "mismatch": bool(p < threshold)}
+
+
+def ratio(num, den) -> tuple[float, float]:
+    """sum(num) / sum(den) over independent units (creators), and its delta-method standard error."""
+    num, den = np.asarray(num, float), np.asarray(den, float)
+    k = len(num)
+    if k < 2 or den.sum() <= 0:
+        raise StudioError("a ratio metric needs at least 2 units with a positive denominator")
+    r = num.sum() / den.sum()
+    resid = num - r * den
+    se = float(np.sqrt(resid.var(ddof=1) * k) / den.sum())
+    return float(r), se
+
+
+def ratio_compare(num_a, den_a, num_b, den_b, alpha: float = 0.05) -> dict:
+    """Arm B against arm A on a ratio metric, units independent: difference and relative lift with
+    delta-method intervals (normal), and the two-sided p-value."""
+    ra, sa = ratio(num_a, den_a)
+    rb, sb = ratio(num_b, den_b)
+    z = stats.norm.ppf(1 - alpha / 2)
+    diff, se = rb - ra, float(np.hypot(sa, sb))
+    lift = rb / ra - 1 if ra else float("nan")
+    se_lift = float(np.sqrt(sb ** 2 / ra ** 2 + sa ** 2 * rb ** 2 / ra ** 4)) if ra else float("nan")
+    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float(diff == 0)
+    return {"mean_a": ra, "mean_b": rb, "diff": diff, "se": se, "ci": [diff - z * se, diff + z * se],
+            "lift": lift, "lift_se": se_lift, "lift_ci": [lift - z * se_lift, lift + z * se_lift],
+            "p_value": p, "units_a": len(np.asarray(num_a)), "units_b": len(np.asarray(num_b))}
+
+
+def holm(p_values, alpha: float = 0.05) -> dict:
+    """Holm's step-down correction: adjusted p-values (family-wise error at most `alpha`) and which to reject."""
+    p = np.asarray(p_values, float)
+    if p.ndim != 1 or len(p) == 0 or np.any((p < 0) | (p > 1)):
+        raise StudioError("Holm's correction needs p-values between 0 and 1")
+    order = np.argsort(p)
+    m = len(p)
+    adj_sorted = np.minimum(1.0, np.maximum.accumulate((m - np.arange(m)) * p[order]))
+    adjusted = np.empty(m)
+    adjusted[order] = adj_sorted
+    return {"adjusted": adjusted.tolist(), "reject": (adjusted <= alpha).tolist(), "alpha": alpha}

@@ -65,6 +65,7 @@ def test_empirical_valuations(tmp_path):
 
 @pytest.mark.parametrize("family", list(FAMILIES))
 def test_thompson_earns_90pct_of_oracle_and_beats_even_split(family):
+    """Against an even split kept for the whole run (the weak baseline); the fair comparison is below."""
     market = pricing.Market(FAMILIES[family])
     for seed in (11, 12, 13):  # three seeds per family; every one must pass
         ts = pricing.run(market, pricing.Thompson(), POLICY_GRID, 20_000, seed=seed)
@@ -75,16 +76,45 @@ def test_thompson_earns_90pct_of_oracle_and_beats_even_split(family):
 
 
 @pytest.mark.parametrize("family", list(FAMILIES))
-def test_estimated_best_price_within_10pct_of_true_optimum(family):
-    """Fit on 5,000 simulated sessions with prices randomised over the grid; compare with the numeric optimum."""
+def test_estimated_best_price_within_5pct_of_true_optimum(family):
+    """Fit on 5,000 simulated sessions with prices randomised over the grid; compare with the numeric optimum.
+    (The bench runs the full figure: 20 logs per family.)"""
     demand = FAMILIES[family]
     market = pricing.Market(demand)
     true_p, true_r = demand.optimum(GRID.min(), GRID.max())
-    for seed in (101, 102, 103, 104, 105):  # five logs per family; every one must pass
+    for seed in (101, 102, 103):  # three logs per family; every one must pass
         est = pricing.estimate(market.log(5_000, GRID, seed=seed), seed=seed)
-        assert abs(est.best_price / true_p - 1) <= 0.10, (family, seed, est.best_price, true_p)
-        lo, hi = est.best_price_interval()
+        assert abs(est.best_price / true_p - 1) <= 0.05, (family, est.family, seed, est.best_price, true_p)
+        lo, hi = est.best_price_range()
         assert lo <= est.best_price <= hi
+        assert abs(est.heldout_revenue - float(demand.revenue(est.best_price))) < 3 * est.heldout_revenue_se + 0.005
+
+
+def test_model_comparison_prefers_the_simple_model_when_it_is_right():
+    log = pricing.Market(FAMILIES["logit"]).log(5_000, GRID, seed=7)
+    est = pricing.estimate(log, seed=7)
+    table = est.comparison.set_index("family")
+    assert set(table.index) == set(pricing.models.FAMILIES)
+    assert est.family in ("logit-price", "logit-logprice") and est.reason
+    assert table.loc[est.family, "within_1se"]
+    bimodal = pricing.estimate(pricing.Market(FAMILIES["bimodal"]).log(5_000, GRID, seed=7), seed=7)
+    assert bimodal.family in ("monotone-spline", "spline")  # a two-parameter logit cannot follow two segments
+
+
+def test_heldout_revenue_is_read_from_data_the_choice_did_not_use():
+    """The fitted curve's maximum is biased (here the spline's smoothing pulls the bimodal peak down); the
+    held-out figure, read from sessions that played no part in the choice, is closer to the truth on average."""
+    demand = FAMILIES["bimodal"]
+    market = pricing.Market(demand)
+    insample, held = [], []
+    for seed in range(200, 208):
+        est = pricing.estimate(market.log(5_000, GRID, seed=seed), model="spline", seed=seed)
+        truth = float(demand.revenue(est.best_price))
+        insample.append(est.in_sample_revenue / truth - 1)
+        held.append(est.heldout_revenue / truth - 1)
+        assert len(est.heldout_prices) == 5 and est.heldout_revenue_se > 0
+    assert abs(np.mean(held)) < abs(np.mean(insample))
+    assert abs(np.mean(held)) < 0.03
 
 
 def test_revenue_curve_bands_and_expected_loss():
@@ -102,14 +132,40 @@ def test_revenue_curve_bands_and_expected_loss():
     assert abs(best - est.best_price) / est.best_price < 0.3
 
 
-def test_covariates_are_used_and_marginalised():
+def test_covariates_are_marginalised_over_every_row_with_price_terms():
     market = pricing.Market(pricing.bimodal())
     log = market.log(5_000, GRID, seed=5)
-    plain = pricing.estimate(log)
-    with_seg = pricing.estimate(log, covariates=["segment"])
+    plain = pricing.estimate(log, model="spline")
+    with_seg = pricing.estimate(log, covariates=["segment"], model="spline")
     assert with_seg.covariates == ["segment_hobby"]
-    # the population's demand at $1.5 is the same quantity either way
-    assert with_seg.demand_at(1.5).mean() == pytest.approx(plain.demand_at(1.5).mean(), abs=0.03)
+    # the population's demand at $1.5 is the same quantity either way, and close to the truth
+    truth = float(market.demand.survival(1.5))
+    assert plain.demand_at(1.5).mean() == pytest.approx(truth, abs=0.02)
+    assert with_seg.demand_at(1.5).mean() == pytest.approx(truth, abs=0.02)
+    fit = pricing.models.fit("logit-logprice", log["price"].to_numpy(), log["bought"].to_numpy(float),
+                             (log[["segment"]] == "hobby").to_numpy(float))
+    assert len(fit.beta) == 4  # intercept, slope, segment, price x segment
+
+
+def test_a_price_history_is_refused_and_dml_recovers_the_local_effect():
+    rng = np.random.default_rng(3)
+    n = 6_000
+    day = np.sort(rng.uniform(0, 60, n))
+    season = 0.15 * np.sin(day / 10)                                     # demand moves with the season...
+    logp = np.log(0.8) + 0.9 * season + 0.15 * rng.standard_normal(n)  # ...and so does the creator's price
+    bought = (rng.random(n) < 0.5 - 0.3 * (logp - np.log(0.8)) + season).astype(int)
+    log = pd.DataFrame({"price": np.exp(logp), "bought": bought})
+    log.attrs["randomised"] = False
+    with pytest.raises(StudioError, match="not randomised"):
+        pricing.estimate(log)
+    X = day[:, None]
+    naive = np.polyfit(logp, bought, 1)[0]
+    res = pricing.observational.dml(log, X=X)
+    lo = res["theta"] - 1.96 * res["theta_se"]
+    hi = res["theta"] + 1.96 * res["theta_se"]
+    assert lo <= -0.3 <= hi and naive > -0.1  # confounding hides the effect; DML finds it
+    with pytest.raises(StudioError, match="explain"):
+        pricing.observational.dml(log.assign(price=np.exp(np.log(0.8) + season)), X=X)
 
 
 def test_break_even_uses_plan_and_fee():
@@ -194,3 +250,30 @@ def test_cli_log_estimate_and_errors(tmp_path, capsys):
     empty.write_text("wtp\n")
     assert main(["pricing", "simulate", "--valuations", str(empty)]) == 1
     assert "empty" in capsys.readouterr().err
+
+
+def test_bandits_are_compared_fairly_over_seeds():
+    market = pricing.Market(FAMILIES["lognormal"])
+    table = pricing.compare_policies(market, ["thompson", "etc:0.2", "ab"], POLICY_GRID, 10_000, seeds=range(6))
+    t = table.set_index("policy")
+    assert list(t.index) == ["thompson", "explore-then-commit:0.2", "ab"]
+    assert (t["ci_lo"] <= t["share_of_oracle"]).all() and (t["share_of_oracle"] <= t["ci_hi"]).all()
+    assert t.loc["explore-then-commit:0.2", "share_of_oracle"] > t.loc["ab", "share_of_oracle"]
+    assert ((0 <= t["final_price_not_oracle"]) & (t["final_price_not_oracle"] <= 1)).all()
+    assert (t["revenue_forgone_after_run"] >= 0).all()
+    etc = pricing.run(market, pricing.make_policy("etc:0.2"), POLICY_GRID, 10_000, seed=1)
+    assert etc.arms["shown"].max() >= 0.8 * 10_000 - 1  # it commits after exploring
+
+
+def test_cli_design_and_estimate_report_the_model(tmp_path, capsys):
+    assert main(["pricing", "design", "--demand", "lognormal:1,0.5", "--control", "0.6", "--treatment", "0.8",
+                 "--days", "14", "--json"]) == 0
+    plan = json.loads(capsys.readouterr().out)
+    assert plan["creators_per_arm"] > 0 and plan["sessions_per_arm_fixed"] > plan["sessions_per_arm_iid"]
+    log = tmp_path / "log.csv"
+    pricing.Market(FAMILIES["logit"]).log(3_000, GRID, seed=1).to_csv(log, index=False)
+    assert main(["pricing", "estimate", str(log), "--model", "logit-price", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["model"] == "logit-price" and data["prices_within_1pct"][0] <= data["best_price"]
+    assert main(["pricing", "estimate"]) == 1
+    assert "--studio" in capsys.readouterr().err
