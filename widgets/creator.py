@@ -14,6 +14,7 @@ PANELS = [
     ("Portfolio & consent", "widgets.portfolio", "PortfolioPanel"),
     ("Train", "widgets.training", "TrainingPanel"),
     ("Gallery", "widgets.gallery", "GalleryPanel"),
+    ("Sell & earn", "widgets.business", "BusinessPanel"),
     ("Assistant", "widgets.assistant", "AssistantPanel"),
 ]
 
