@@ -13,6 +13,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from studio.errors import StudioError
 from studio.store.tables import Creator
 
 
@@ -82,6 +83,29 @@ def seed(st, seed: int = 0, images: int = 24) -> dict:
     # left out here: importing them loads the embedding model; see seed_assistants.
     seed_assistants(st, chats=False)
     return {"seed": seed, "creators": out}
+
+
+def ensure_published_model(st, handle: str = SAMPLE_CREATORS[0].handle, price_cents: int = 300,
+                           on_event=None, **train_options) -> dict:
+    """Make sure a sample creator has a published model (for `make demo`): one already offered is kept;
+    otherwise a model is trained (with the defaults on the embedded base unless ``train_options`` say
+    otherwise), gated and published.
+
+    Training reports progress through ``on_event`` like any run. The gate is not bypassed: a version
+    that fails it is not published, and the error says so.
+    """
+    if handle not in {c.handle for c in SAMPLE_CREATORS}:
+        raise StudioError(f"{handle!r} is not a sample creator ({', '.join(c.handle for c in SAMPLE_CREATORS)})")
+    st.creator(handle)  # raises if the samples were not seeded
+    published = [v for v in st.models(handle) if v.status == "published"]
+    if published:
+        return {"handle": handle, "version": published[-1].number, "trained": False, "price_cents": st.price(handle)}
+    version = st.train(handle, on_event=on_event, **train_options)
+    if version is None:
+        raise StudioError(f"training {handle}'s sample model was cancelled")
+    st.quality_gate(handle, version.id)
+    v = st.publish(handle, version.id, price_cents=price_cents)
+    return {"handle": handle, "version": v.number, "trained": True, "price_cents": price_cents}
 
 
 ASSISTANT_DATA = Path(__file__).resolve().parent / "assistant"

@@ -38,3 +38,25 @@ def test_the_three_styles_are_clearly_different(tmp_path):
     assert stats["juno"][1] > 2 * stats["mira"][1]  # textured: grainy
     assert stats["oskar"][2] > stats["mira"][2]  # ink: dark outlines
 
+
+
+def test_the_demo_model_is_trained_once_gated_and_published_never_waved_through(st, random_base):
+    import pytest
+
+    from studio.errors import StudioError
+    from studio.store.tables import ModelVersion
+    from tests.unit.training_setup import FAST
+
+    samples.seed(st, seed=3, images=4)
+    with pytest.raises(StudioError, match="did not pass the quality gate"):  # a random base learns no style
+        samples.ensure_published_model(st, "mira", base=str(random_base), **FAST)
+    (v,) = st.models("mira")
+    assert v.status != "published" and v.scores is not None  # trained and gated, not published
+    with st.transaction() as s:  # as if the gate had passed
+        s.get(ModelVersion, v.id).scores = {"passed": True, "style_distance_model": 0.1, "style_distance_base": 0.2}
+    st.publish("mira", v.id, price_cents=250)
+    again = samples.ensure_published_model(st, "mira", base=str(random_base), **FAST)
+    assert again == {"handle": "mira", "version": 1, "trained": False, "price_cents": 250}
+    assert len(st.models("mira")) == 1  # nothing trained a second time
+    with pytest.raises(StudioError, match="not a sample creator"):
+        samples.ensure_published_model(st, "ada")
