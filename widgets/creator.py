@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import importlib
+import threading
 
 import ipywidgets as w
 
@@ -25,19 +26,42 @@ def available_panels() -> list[tuple[str, type]]:
 
 
 class CreatorDashboard(w.Tab):
+    """The panels as tabs. Only the open tab is built at first, so the page paints without waiting for
+    every panel's imports (the assistant's sentence encoder takes seconds); the others are imported in
+    the background and built when their tab is first opened."""
+
     def __init__(self, st: studio.Studio | None = None, handle: str | None = None):
         super().__init__()
         self.st = st or studio.open()
+        self.handle = handle
         self.add_class("studio-creator-dashboard")
-        panels = available_panels()
-        self.children = [self._build(cls, handle) for _title, cls in panels]
-        self.titles = tuple(title for title, _cls in panels)
+        self._panels = PANELS
+        self.children = [w.VBox() for _ in self._panels]
+        self.titles = tuple(title for title, _module, _cls in self._panels)
+        self.observe(lambda change: self.panel(change["new"]), "selected_index")
+        self.panel(self.selected_index or 0)
+        threading.Thread(target=self._import_the_rest, daemon=True, name="studio-panel-imports").start()
 
-    def _build(self, cls: type, handle: str | None) -> w.Widget:
+    def panel(self, index: int) -> w.Widget:
+        """The panel in tab `index`, built on first use (an error message in its place if it fails)."""
+        holder = self.children[index]
+        if not holder.children:
+            _title, module, cls = self._panels[index]
+            holder.children = [self._build(module, cls)]
+        return holder.children[0]
+
+    def _build(self, module: str, cls: str) -> w.Widget:
         try:
-            return cls(self.st, handle)
+            return getattr(importlib.import_module(module), cls)(self.st, self.handle)
         except Exception as exc:  # one panel failing to open must not take the other tabs down with it
             box = w.HTML(f"<div style='color:#b00020'>This panel could not open: "
                          f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>")
             box.add_class("studio-error")
             return box
+
+    def _import_the_rest(self) -> None:
+        for _title, module, _cls in self._panels:
+            try:
+                importlib.import_module(module)
+            except Exception:  # reported on the page when the tab is opened
+                pass
