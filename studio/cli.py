@@ -15,7 +15,7 @@ from pathlib import Path
 from studio.cli_helpers import Output, open_studio
 from studio.config import LEVELS, default_home, masked_db_url
 from studio.errors import StudioError
-from studio.serve import DEFAULT_CULL_IDLE
+from studio.serve import DEFAULT_CULL_IDLE, DEFAULT_HOST, STOREFRONT_PORT, VOILA_PORT
 
 # --- core commands ---------------------------------------------------------------------
 
@@ -123,8 +123,17 @@ def cmd_portfolio_caption(args, out: Output) -> int:
 def cmd_samples_seed(args, out: Output) -> int:
     from studio import samples
 
-    result = samples.seed(open_studio(args), seed=args.seed, images=args.images)
-    out.emit(result, "\n".join(f"{r['handle']}: {r['added']} items ({r['style']})" for r in result["creators"]))
+    st = open_studio(args)
+    result = samples.seed(st, seed=args.seed, images=args.images)
+    lines = [f"{r['handle']}: {r['added']} items ({r['style']})" for r in result["creators"]]
+    if args.with_model:
+        from studio.training.cli import TerminalProgress
+
+        model = samples.ensure_published_model(st, on_event=TerminalProgress(None, out.as_json))
+        result["model"] = model
+        lines.append(f"{model['handle']}: model v{model['version']} "
+                     f"{'trained and published' if model['trained'] else 'already published'}")
+    out.emit(result, "\n".join(lines))
     return 0
 
 
@@ -206,10 +215,51 @@ def cmd_gc(args, out: Output) -> int:
     return 0
 
 
-def cmd_serve(args, out: Output) -> int:
-    """Serve a dashboard with Voila; Ctrl-C, SIGTERM and SIGHUP stop it and its kernels."""
-    from studio.serve import serve
+def cmd_buyer_add(args, out: Output) -> int:
+    """Open a buyer account for the storefront; the password from a prompt (twice) or one line of stdin."""
+    import getpass
 
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = getpass.getpass(f"password for {args.email}: ")
+        if getpass.getpass("again: ") != password:
+            raise StudioError("the two passwords differ; nothing was stored")
+    email = open_studio(args).register_buyer(args.email, password)
+    out.emit({"email": email}, f"buyer account {email} ready: log in to the storefront with it")
+    return 0
+
+
+def cmd_buyer_list(args, out: Output) -> int:
+    emails = open_studio(args).buyers()
+    out.emit(emails, "\n".join(emails) or "no buyer accounts yet (add one with `studio buyer add EMAIL`)")
+    return 0
+
+
+def _home_of(args) -> Path:
+    return args.home if args.home is not None else default_home()
+
+
+def cmd_up(args, out: Output) -> int:
+    """The dashboards (Voila) and the storefront, until Ctrl-C, SIGTERM or SIGHUP stops them all."""
+    from studio.serve import dashboards_server, run, storefront_server
+
+    if args.cull_idle < 0:
+        raise StudioError("--cull-idle must be 0 (never) or a number of seconds")
+    if args.port == args.storefront_port:
+        raise StudioError(f"the dashboards and the storefront need two ports, not both {args.port}")
+    open_studio(args).close()  # a bad home fails here, before any server starts
+    servers = [dashboards_server(args.port, args.host, args.cull_idle),
+               storefront_server(args.storefront_port, args.host)]
+    return run(servers, _home_of(args), say=out.warn)
+
+
+def cmd_serve(args, out: Output) -> int:
+    """Serve a dashboard with Voila (or the storefront); Ctrl-C, SIGTERM and SIGHUP stop it and its kernels."""
+    from studio.serve import run, serve, storefront_server
+
+    if args.dashboard == "storefront":
+        return run([storefront_server(args.port or STOREFRONT_PORT, args.ip)], _home_of(args), say=out.warn)
     notebook = Path(args.dashboard)
     if not notebook.suffix:
         notebook = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards" / f"{args.dashboard}.ipynb"
@@ -217,8 +267,7 @@ def cmd_serve(args, out: Output) -> int:
         raise StudioError(f"no dashboard {args.dashboard!r} (looked for {notebook})")
     if args.cull_idle < 0:
         raise StudioError("--cull-idle must be 0 (never) or a number of seconds")
-    home = args.home if args.home is not None else default_home()
-    return serve(notebook, args.port, args.ip, home, args.cull_idle, say=out.warn)
+    return serve(notebook, args.port or VOILA_PORT, args.ip, _home_of(args), args.cull_idle, say=out.warn)
 
 
 # --- parser -------------------------------------------------------------------------------
@@ -288,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = samples.add_parser("seed", parents=[common], help="write three sample creators with generated portfolios")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--images", type=int, default=24, help="portfolio images per creator")
+    p.add_argument("--with-model", action="store_true",
+                   help="make sure the first sample creator has a published model (trained now if not)")
     p.set_defaults(func=cmd_samples_seed)
 
     rights = sub.add_parser("rights", help="the rights ledger").add_subparsers(dest="action", required=True)
@@ -315,14 +366,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--kind", default=None)
     p.set_defaults(func=cmd_rights_log)
 
-    p = sub.add_parser("serve", parents=[common], help="serve a dashboard (creator, pricing-lab, ...) with Voila")
-    p.add_argument("dashboard", nargs="?", default="creator", help="a dashboard name or a notebook path")
-    p.add_argument("--port", type=int, default=8866)
-    p.add_argument("--ip", default="127.0.0.1")
+    p = sub.add_parser("serve", parents=[common],
+                       help="serve a dashboard (creator, pricing-lab, rights-desk) with Voila, or the storefront")
+    p.add_argument("dashboard", nargs="?", default="creator",
+                   help="a dashboard name, a notebook path, or 'storefront'")
+    p.add_argument("--port", type=int, default=None,
+                   help=f"default {VOILA_PORT} for a dashboard, {STOREFRONT_PORT} for the storefront")
+    p.add_argument("--ip", default=DEFAULT_HOST)
     p.add_argument("--cull-idle", type=int, default=DEFAULT_CULL_IDLE, metavar="SECONDS",
                    help="shut down a dashboard kernel whose page is closed after this many idle seconds "
                         f"(0: never; default {DEFAULT_CULL_IDLE})")
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("up", parents=[common], help="serve the dashboards and the storefront until stopped")
+    p.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on (default {DEFAULT_HOST}; "
+                                                        "0.0.0.0 to serve other machines)")
+    p.add_argument("--port", type=int, default=VOILA_PORT, help=f"the dashboards' port (default {VOILA_PORT})")
+    p.add_argument("--storefront-port", type=int, default=STOREFRONT_PORT,
+                   help=f"the storefront's port (default {STOREFRONT_PORT})")
+    p.add_argument("--cull-idle", type=int, default=DEFAULT_CULL_IDLE, metavar="SECONDS",
+                   help=f"shut down an idle dashboard kernel whose page is closed (0: never; default {DEFAULT_CULL_IDLE})")
+    p.set_defaults(func=cmd_up)
+
+    buyer = sub.add_parser("buyer", help="buyer accounts (the storefront's login)").add_subparsers(
+        dest="action", required=True)
+    p = buyer.add_parser("add", parents=[common], help="open a buyer account (asks for the password)")
+    p.add_argument("email")
+    p.add_argument("--password-stdin", action="store_true", help="read the password from one line of stdin")
+    p.set_defaults(func=cmd_buyer_add)
+    p = buyer.add_parser("list", parents=[common], help="list buyer accounts")
+    p.set_defaults(func=cmd_buyer_list)
 
     p = sub.add_parser("gc", parents=[common], help="remove stale temporary files and blobs nothing references")
     p.add_argument("--dry-run", action="store_true", help="list what would be removed, remove nothing")

@@ -55,6 +55,14 @@ class Policy:
 DEFAULT_POLICY = Policy()
 
 
+def default_device() -> str:
+    """Where generation runs for the marketplace (previews, the storefront): $STUDIO_DEVICE, else cpu.
+
+    A GPU server sets STUDIO_DEVICE=cuda once and every preview, gate and storefront request uses it.
+    """
+    return os.environ.get("STUDIO_DEVICE", "").strip() or "cpu"
+
+
 def default_home() -> Path:
     """$STUDIO_HOME, or ./.studio when it is unset; set but empty is an error, never the current folder."""
     value = os.environ.get("STUDIO_HOME")

@@ -22,6 +22,7 @@ from studio.config import DEFAULT_POLICY, Policy
 from studio.context import StudioContext
 from studio.creators import Creators
 from studio.events import Event
+from studio.marketplace.accounts import Accounts
 from studio.marketplace.analytics import Analytics, PlatformAnalytics
 from studio.marketplace.edits import Edits, EditView
 from studio.marketplace.generations import Generations, GenerationView
@@ -65,6 +66,7 @@ class Studio:
         self._files = FileChecks(ctx, self._purchases, self._edits)
         self._reports = RightsReports(ctx)
         self._analytics = Analytics(ctx)
+        self._accounts = Accounts(ctx)
         self._plans.adopt_legacy()  # once, after the upgrade to schema 4
         self._assistants: dict[str, Assistant] = {}
 
@@ -334,6 +336,19 @@ class Studio:
     def download_edit(self, job_id: str, buyer: str, out_dir: Path | str) -> EditView:
         """Write a delivered edit's file to ``out_dir`` (the buyer who asked only)."""
         return self._edits.download(job_id, buyer, out_dir)
+
+    # --- buyer accounts: the storefront's login ---------------------------------------------------
+
+    def register_buyer(self, email: str, password: str) -> str:
+        """Open a buyer account (the password kept only as a salted scrypt hash); returns the email as stored."""
+        return self._accounts.register(email, password)
+
+    def authenticate_buyer(self, email: str, password: str) -> bool:
+        return self._accounts.authenticate(email, password)
+
+    def buyers(self) -> list[str]:
+        """Every buyer account's email."""
+        return self._accounts.list()
 
     # --- the personal assistant ---------------------------------------------------------------
 

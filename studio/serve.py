@@ -1,8 +1,12 @@
-"""Serving a dashboard: Voila in its own session, stopped with all its kernels on Ctrl-C, SIGTERM or SIGHUP.
+"""Serving the apps: Voila (the dashboards) and the storefront, stopped with all their processes on any signal.
 
-`studio serve` (and later `studio up`) call :func:`serve`. What systemd, a container runtime or a
-supervisor sends (SIGTERM, SIGHUP) stops Voila and every kernel it started, as Ctrl-C does, and
-frees the port; dashboard kernels left idle with no page open are culled.
+`studio serve DASHBOARD` runs Voila on one notebook; `studio serve storefront` the Gradio storefront;
+`studio up` both: Voila on the dashboards folder (its tree page lists creator, pricing-lab and
+rights-desk) and the storefront. Each server runs in a session of its own, so the terminal's Ctrl-C
+reaches only this process, which then stops every group it started. What systemd, a container
+runtime or a supervisor sends (SIGTERM, SIGHUP) does the same as Ctrl-C: every server and every
+kernel Voila started is stopped and the ports are free within `STOP_GRACE` plus a few seconds.
+Dashboard kernels left idle with no page open are culled.
 """
 
 from __future__ import annotations
@@ -11,15 +15,22 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 DEFAULT_CULL_IDLE = 600  # seconds a dashboard kernel with no browser connected may sit idle
-STOP_GRACE = 8.0  # seconds Voila gets to shut its kernels down before it is killed
+STOP_GRACE = 8.0  # seconds the servers get to shut down (Voila its kernels) before they are killed
+DEFAULT_HOST = "127.0.0.1"  # 0.0.0.0 to serve other machines (behind a reverse proxy)
+VOILA_PORT = 8866
+STOREFRONT_PORT = 7860
+DASHBOARDS = Path(__file__).resolve().parents[1] / "notebooks" / "dashboards"
+DASHBOARD_NAMES = ("creator", "pricing-lab", "rights-desk")
 
 
 def voila_command(notebook: Path, port: int, ip: str, cull_idle: int = DEFAULT_CULL_IDLE) -> list[str]:
-    """The Voila command line `studio serve` runs.
+    """The Voila command line for a notebook (or a folder of them: its tree page lists them).
 
     Each page load starts a kernel; one whose page is gone (no websocket connected) and idle for
     ``cull_idle`` seconds is shut down (0 turns culling off). A kernel with a page still open is
@@ -34,6 +45,33 @@ def voila_command(notebook: Path, port: int, ip: str, cull_idle: int = DEFAULT_C
     return cmd
 
 
+def storefront_command(port: int, host: str) -> list[str]:
+    """The storefront's command line (`python -m studio.storefront`); the home comes from STUDIO_HOME."""
+    return [sys.executable, "-m", "studio.storefront", "--port", str(port), "--host", host]
+
+
+def url(host: str, port: int, path: str = "") -> str:
+    """Where a person on this machine opens a server listening on ``host``."""
+    shown = "localhost" if host in ("0.0.0.0", "::", "127.0.0.1") else host
+    return f"http://{shown}:{port}/{path}"
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    command: list[str]
+    urls: tuple[str, ...]
+
+
+def dashboards_server(port: int, host: str, cull_idle: int = DEFAULT_CULL_IDLE) -> Server:
+    return Server("dashboards", voila_command(DASHBOARDS, port, host, cull_idle),
+                  tuple(url(host, port, f"voila/render/{n}.ipynb") for n in DASHBOARD_NAMES))
+
+
+def storefront_server(port: int, host: str) -> Server:
+    return Server("storefront", storefront_command(port, host), (url(host, port),))
+
+
 class _Stop(Exception):
     """A stop signal (SIGTERM, SIGHUP) arrived while serving."""
 
@@ -42,30 +80,35 @@ def _raise_stop(signum, _frame):
     raise _Stop(signum)
 
 
-def _stop_process_tree(proc) -> None:
-    """SIGTERM Voila's process group, then make sure no process it started is left.
+def _stop_all(procs: list[subprocess.Popen]) -> None:
+    """SIGTERM every server's process group at once, then make sure no process any of them started is left.
 
     Kernels run in sessions of their own (jupyter_client starts them so), so they are listed
     before the signal and any Voila did not shut down is terminated, then killed.
     """
     import psutil
 
-    try:
-        family = psutil.Process(proc.pid).children(recursive=True)
-    except psutil.Error:
-        family = []
-    try:
-        os.killpg(proc.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        pass
-    try:
-        proc.wait(STOP_GRACE)
-    except subprocess.TimeoutExpired:
+    family = []
+    for proc in procs:
         try:
-            os.killpg(proc.pid, signal.SIGKILL)
+            family += psutil.Process(proc.pid).children(recursive=True)
+        except psutil.Error:
+            pass
+    for proc in procs:
+        try:
+            os.killpg(proc.pid, signal.SIGTERM)
         except ProcessLookupError:
             pass
-        proc.wait()
+    deadline = time.monotonic() + STOP_GRACE
+    for proc in procs:
+        try:
+            proc.wait(max(0.1, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            proc.wait()
     alive = family
     for stop, wait in (("terminate", 1), ("kill", 2)):  # kernels Voila did not shut down
         _gone, alive = psutil.wait_procs(alive, timeout=wait)
@@ -76,30 +119,44 @@ def _stop_process_tree(proc) -> None:
                 pass
 
 
-def serve(notebook: Path, port: int, ip: str, home: Path, cull_idle: int = DEFAULT_CULL_IDLE,
-          say: Callable[[str], None] = print) -> int:
-    """Run Voila on ``notebook`` until it exits or a stop signal arrives; returns its exit code (0 when stopped)."""
+def run(servers: list[Server], home: Path, say: Callable[[str], None] = print) -> int:
+    """Run the servers until one exits or a stop signal arrives; then stop them all.
+
+    Returns 0 when stopped by a signal, else the exit code of the server that ended first."""
     env = dict(os.environ, STUDIO_HOME=str(Path(home).resolve()))
     # SIGINT too, explicitly: a process started with SIGINT ignored (a background job, some test
-    # runners) would otherwise never see Ctrl-C or `kill -INT` and leave Voila running.
+    # runners) would otherwise never see Ctrl-C or `kill -INT` and leave the servers running.
     handled = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
     previous = {sig: signal.signal(sig, _raise_stop) for sig in handled}
-    proc = None
+    procs: list[subprocess.Popen] = []
     try:
-        # Its own session: the terminal's Ctrl-C reaches only this process, which stops the group.
-        proc = subprocess.Popen(voila_command(notebook, port, ip, cull_idle), env=env, start_new_session=True)
-        say(f"Serving {notebook.name} on http://localhost:{port}  (Ctrl-C stops it)")
-        return proc.wait()
+        for server in servers:
+            procs.append(subprocess.Popen(server.command, env=env, start_new_session=True))
+        for server in servers:
+            say(f"{server.name}: " + "  ".join(server.urls))
+        say("Ctrl-C stops " + ("them" if len(servers) > 1 else "it"))
+        while True:
+            ended = next((p for p in procs if p.poll() is not None), None)
+            if ended is not None:
+                return ended.returncode
+            time.sleep(0.2)
     except (KeyboardInterrupt, _Stop):
         return 0
     finally:
         for sig in previous:  # a second signal (or Ctrl-C) while stopping must not cut the cleanup short
             signal.signal(sig, signal.SIG_IGN)
-        if proc is not None and proc.poll() is None:
-            _stop_process_tree(proc)
+        if any(p.poll() is None for p in procs):
+            _stop_all(procs)
             try:
                 say("stopped")
             except OSError:
                 pass  # the terminal that would show it is gone (SIGHUP)
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def serve(notebook: Path, port: int, ip: str, home: Path, cull_idle: int = DEFAULT_CULL_IDLE,
+          say: Callable[[str], None] = print) -> int:
+    """Run Voila on one ``notebook`` until it exits or a stop signal arrives (0 when stopped)."""
+    server = Server(notebook.stem, voila_command(notebook, port, ip, cull_idle), (url(ip, port),))
+    return run([server], home, say)

@@ -23,6 +23,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import func, select
 
 from studio import inference
+from studio.config import default_device
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
@@ -114,7 +115,7 @@ class Generations:
         return self._reference_hashes[version.id]
 
     def generate(self, handle: str, prompt: str, n: int = 1, seed: int | None = None, buyer: str | None = None,
-                 version_id: str | None = None, device: str = "cpu") -> list[GenerationView]:
+                 version_id: str | None = None, device: str | None = None) -> list[GenerationView]:
         """Generate ``n`` images (seeds ``seed .. seed+n-1``) from the creator's model and record each.
 
         A buyer may only use a published model; the creator may preview any trained version.
@@ -127,7 +128,7 @@ class Generations:
         version, model = self._version_for(handle, version_id, buyer)
         if buyer is not None:
             self._check_quota(buyer, int(n))
-        pipe = inference.pipeline(self.ctx.home / version.path, device=device)
+        pipe = inference.pipeline(self.ctx.home / version.path, device=device or default_device())
         prompt = inference.check_prompt(pipe, with_trigger(prompt, version.trigger))
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
         refs = self.reference_hashes(version)

@@ -14,7 +14,7 @@ from sqlalchemy import Connection, inspect, select, text
 from studio.errors import StudioError
 from studio.store.tables import TABLES_BY_VERSION, Base, Meta
 
-SCHEMA_VERSION = 5
+SCHEMA_VERSION = 7
 LEGACY_PLANS_KEY = "legacy_plans_to_adopt"  # set by the upgrade to 4; see `studio.marketplace.plans`
 
 
@@ -64,7 +64,24 @@ def _upgrade_to_5(conn: Connection) -> None:
     conn.execute(text("CREATE INDEX ix_edit_requests_creator_id ON edit_requests (creator_id)"))
 
 
-UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3, 4: _upgrade_to_4, 5: _upgrade_to_5}
+def _upgrade_to_6(conn: Connection) -> None:
+    """Buyer accounts: a login per buyer email (the storefront's)."""
+    _create_tables(conn, 6)
+
+
+def _upgrade_to_7(conn: Connection) -> None:
+    """The assistant's conversations (client id, taken over) and its inbox settings (None: the defaults).
+
+    A home older than version 2 got `assistant_profiles` from today's tables in `_upgrade_to_2`, inbox
+    column included; only a home that had the table before gets the column added here."""
+    _create_tables(conn, 7)
+    if "inbox" not in {c["name"] for c in inspect(conn).get_columns("assistant_profiles")}:
+        kind = Base.metadata.tables["assistant_profiles"].c["inbox"].type.compile(dialect=conn.dialect)
+        conn.execute(text(f"ALTER TABLE assistant_profiles ADD COLUMN inbox {kind}"))
+
+
+UPGRADES = {2: _upgrade_to_2, 3: _upgrade_to_3, 4: _upgrade_to_4, 5: _upgrade_to_5, 6: _upgrade_to_6,
+            7: _upgrade_to_7}
 
 
 def current_version(conn: Connection) -> int | None:

@@ -251,6 +251,8 @@ class AssistantProfile(Base):
     approve_before_send: Mapped[bool] = mapped_column(Boolean, default=False)
     min_confidence: Mapped[float | None]  # below it a message is handed off; None: the encoder's default
     updated_at: Mapped[datetime] = _created()
+    # schema version 7: the inbox settings (`studio.assistant.inbox.InboxSettings`), None until first set
+    inbox: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class AssistantChat(Base):
@@ -340,6 +342,35 @@ class PayoutLine(Base):
     created_at: Mapped[datetime] = _created()
 
 
+# --- schema version 6: buyer accounts ----------------------------------------------------
+
+
+class BuyerAccount(Base):
+    """A buyer's login: the email (the identity purchases and previews record) and a salted scrypt hash."""
+
+    __tablename__ = "buyer_accounts"
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("buy"))
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # lower-cased
+    password_hash: Mapped[str] = mapped_column(String(200))  # scrypt$n$r$p$salt$hash (hex); never the password
+    created_at: Mapped[datetime] = _created()
+
+
+# --- schema version 7: assistant conversations ------------------------------------------
+
+
+class AssistantConversation(Base):
+    """A conversation the assistant takes part in: the client's buyer id, if known, and whether the creator took over."""
+
+    __tablename__ = "assistant_conversations"
+    __table_args__ = (UniqueConstraint("creator_id", "conversation_id"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True, default=lambda: new_id("acv"))
+    creator_id: Mapped[str] = mapped_column(ForeignKey("creators.id"), index=True)
+    conversation_id: Mapped[str] = mapped_column(String(64), index=True)  # as in assistant_messages
+    client: Mapped[str | None] = mapped_column(String(320), nullable=True, index=True)  # the buyer id, as in purchases
+    taken_over_at: Mapped[datetime | None]  # set while the creator answers it personally
+    created_at: Mapped[datetime] = _created()
+
+
 TABLES_BY_VERSION: dict[int, list[str]] = {
     1: [
         "meta", "blobs", "creators", "consent_records", "portfolio_items", "models",
@@ -350,4 +381,6 @@ TABLES_BY_VERSION: dict[int, list[str]] = {
     3: [],  # a column: creators.style_word
     4: ["subscriptions", "payouts", "payout_lines"],  # and columns on generations and purchases
     5: [],  # columns on edit_requests
+    6: ["buyer_accounts"],
+    7: ["assistant_conversations"],  # and a column on assistant_profiles
 }

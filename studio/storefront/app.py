@@ -1,0 +1,272 @@
+"""The storefront page (Gradio): browse, generate, buy, download, ask for an edit, ask the creator.
+
+Every handler takes the buyer from the login (`api.buyer_of(request)`), calls one `Endpoints`
+action or `catalogue` read (each one `Studio` call) and turns the answer into components. A
+refusal is a message on the page (`.studio-error`), never a traceback. The page's own events are
+private (the page calls them; `gradio_client` sees only the named API in `api.py`).
+"""
+
+from __future__ import annotations
+
+import html
+import io
+import logging
+from collections.abc import Callable
+from functools import wraps
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from studio.errors import StudioError
+from studio.storefront import catalogue
+from studio.storefront.api import RENDER_SLOTS, Endpoints, Outbox, buyer_of, name_of_slot
+from studio.storefront.theme import CSS, gradio_theme
+
+log = logging.getLogger("studio.storefront")
+TITLE = "Studio storefront"
+NO_MODELS = ("No creator offers a model yet: a creator trains, publishes and prices one in the Creator "
+             "studio dashboard.")
+
+
+def _note(text: str, kind: str = "ok") -> str:
+    return f"<div class='studio-{kind}'>{html.escape(text)}</div>"
+
+
+def _empty(text: str) -> str:
+    return f"<div class='studio-empty'>{html.escape(text)}</div>"
+
+
+def on_page(outputs: int, status_at: int = 0):
+    """A page handler whose refusal shows as a message in its status output (the others unchanged)."""
+    def wrap(fn: Callable):
+        @wraps(fn)
+        def handler(*args, **kwargs):
+            try:
+                return fn(*args, **kwargs)
+            except StudioError as exc:
+                message = _note(str(exc), "error")
+            except Exception:
+                log.exception("storefront: %s failed", fn.__name__)
+                message = _note("Something went wrong on the server; it has been logged. Try again.", "error")
+            out = [gr.skip()] * outputs
+            out[status_at] = message
+            return tuple(out) if outputs > 1 else out[0]
+        return handler
+    return wrap
+
+
+def _image(png: bytes):
+    from PIL import Image
+
+    return Image.open(io.BytesIO(png))
+
+
+def _table(rows: list[dict], columns: list[str]) -> pd.DataFrame:
+    return pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=columns)
+
+
+MODEL_COLUMNS = ["creator", "name", "price", "state", "available_until", "quality_passed"]
+PREVIEW_COLUMNS = ["generation", "prompt", "seed", "price", "status"]
+PURCHASE_COLUMNS = ["purchase", "generation", "creator", "price", "licence", "bought_at"]
+JOB_COLUMNS = ["job", "generation", "creator", "status", "quote", "note"]
+
+
+def build(st, outbox_root: Path) -> gr.Blocks:
+    ep = Endpoints(st, Outbox(outbox_root))
+    private = {"api_visibility": "private"}
+
+    with gr.Blocks(title=TITLE, delete_cache=(3600, 24 * 3600)) as demo:
+        with gr.Column(elem_classes=["studio-app"]):
+            header = gr.HTML(f"<h1>{TITLE}</h1>")
+            with gr.Row():
+                model = gr.Dropdown(label="Creator model", choices=[], scale=3, elem_id="studio-model")
+                refresh = gr.Button("Refresh", scale=1)
+            with gr.Tabs():
+                with gr.Tab("Browse", id="browse"):
+                    models_html = gr.HTML()
+                    models_table = gr.Dataframe(headers=MODEL_COLUMNS, interactive=False, label="Models on offer")
+                    detail = gr.HTML(elem_id="studio-detail")
+                    sample_gallery = gr.Gallery(label="Sample outputs (the creator's own previews)", columns=4,
+                                                height=220, object_fit="contain", elem_id="studio-samples")
+                with gr.Tab("Generate and buy", id="generate"):
+                    with gr.Row():
+                        prompt = gr.Textbox(label="Prompt", placeholder="a red circle on a blue background",
+                                            scale=4, elem_id="studio-prompt")
+                        count = gr.Slider(1, 4, value=1, step=1, label="Previews", scale=1)
+                    generate = gr.Button("Generate previews", variant="primary", elem_id="studio-generate")
+                    gen_status = gr.HTML(elem_id="studio-gen-status")
+                    previews = gr.Gallery(label="Your previews (watermarked)", columns=4, height=240,
+                                          object_fit="contain", elem_id="studio-previews")
+                    preview_pick = gr.Dropdown(label="Your preview", choices=[], elem_id="studio-preview-pick")
+                    quote = gr.HTML(elem_id="studio-quote")
+                    buy = gr.Button("Buy this preview", variant="primary", elem_id="studio-buy")
+                    buy_status = gr.HTML(elem_id="studio-buy-status")
+                    bought_files = gr.File(label="Your files: the image and its licence certificate",
+                                           file_count="multiple", elem_id="studio-bought-files")
+                    with gr.Accordion("Ask the creator to edit this preview by hand", open=False):
+                        note = gr.Textbox(label="What should change?", lines=2, elem_id="studio-edit-note")
+                        request_edit = gr.Button("Request an edit", elem_id="studio-request-edit")
+                        edit_status = gr.HTML(elem_id="studio-edit-status")
+                with gr.Tab("My purchases", id="purchases"):
+                    purchases_html = gr.HTML(elem_id="studio-purchases-note")
+                    purchases_table = gr.Dataframe(headers=PURCHASE_COLUMNS, interactive=False,
+                                                   elem_id="studio-purchases")
+                    purchase_pick = gr.Dropdown(label="Purchase", choices=[], elem_id="studio-purchase-pick")
+                    download = gr.Button("Download again", elem_id="studio-download")
+                    download_status = gr.HTML(elem_id="studio-download-status")
+                    download_files = gr.File(label="Files", file_count="multiple", elem_id="studio-download-files")
+                with gr.Tab("My edit jobs", id="edits"):
+                    jobs_html = gr.HTML(elem_id="studio-jobs-note")
+                    jobs_table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="studio-jobs")
+                with gr.Tab("Ask the creator", id="ask"):
+                    chat = gr.Chatbot(label="The creator's assistant", height=320, elem_id="studio-chat")
+                    message = gr.Textbox(label="Your message", placeholder="How much is a logo?",
+                                         elem_id="studio-message")
+                    ask_status = gr.HTML()
+
+        # --- what the buyer sees: read on load, after each action and on Refresh ------------------------
+
+        def models_view(current: str | None):
+            models = catalogue.offered_models(st)
+            handles = [m["creator"] for m in models]
+            pick = current if current in handles else (handles[0] if handles else None)
+            choices = [(f"{m['name']} (@{m['creator']}), {m['price']} per preview", m["creator"]) for m in models]
+            note_html = _empty(NO_MODELS) if not models else ""
+            return gr.update(choices=choices, value=pick), note_html, _table(models, MODEL_COLUMNS)
+
+        def detail_view(handle: str | None):
+            if not handle:
+                return "", []
+            try:
+                m = catalogue.model_card(st, handle)
+            except StudioError as exc:
+                return _note(str(exc), "error"), []
+            rows = "".join(f"<li>{html.escape(r['measure'])}: {html.escape(str(r['value']))}</li>"
+                           for r in m["quality"]) or "<li>no quality scores recorded</li>"
+            until = (f"<p class='studio-note'>Closing: offered until {html.escape(m['available_until'])}</p>"
+                     if m["available_until"] else "")
+            gate = "passed the quality gate" if m["quality_passed"] else "quality gate not passed"
+            shown = [(_image(catalogue.preview_png(st, s["generation"])), s["prompt"])
+                     for s in catalogue.samples(st, handle)]
+            samples_note = "" if shown else _empty("No sample outputs yet: the creator has not shown any.")
+            body = (f"<div class='studio-card'><h3>{html.escape(m['name'])} (@{html.escape(handle)}), version "
+                    f"{m['number']}</h3><p><b>{m['price']}</b> per generation you buy; previews are free "
+                    f"(a daily limit applies). Outputs are non-exclusive.</p>{until}<p>Quality: {gate}</p>"
+                    f"<ul>{rows}</ul></div>{samples_note}")
+            return body, shown
+
+        def mine(request: gr.Request):
+            buyer = buyer_of(request)
+            rows = catalogue.my_previews(st, buyer)
+            gallery = [(_image(catalogue.preview_png(st, r["generation"])), f"{r['generation']}: {r['prompt']}")
+                       for r in rows[:12]]
+            picks = [(f"{r['generation']} ({r['prompt']}, {r['price'] or 'not for sale'}"
+                      f"{', bought' if r['status'] == 'sold' else ''})", r["generation"]) for r in rows]
+            first = next((r["generation"] for r in rows if r["for_sale"]), rows[0]["generation"] if rows else None)
+            purchases = catalogue.my_purchases(st, buyer)
+            jobs = catalogue.my_edit_jobs(st, buyer)
+            return (gallery, gr.update(choices=picks, value=first),
+                    "" if purchases else _empty("No purchases yet: buy a preview in Generate and buy."),
+                    _table(purchases, PURCHASE_COLUMNS), gr.update(choices=[p["purchase"] for p in purchases],
+                                                                   value=purchases[0]["purchase"] if purchases else None),
+                    "" if jobs else _empty("No edit jobs yet: ask the creator to edit one of your previews."),
+                    _table(jobs, JOB_COLUMNS))
+
+        mine_outputs = [previews, preview_pick, purchases_html, purchases_table, purchase_pick, jobs_html, jobs_table]
+
+        def greet(request: gr.Request):
+            who = html.escape(buyer_of(request))
+            return (f"<h1>{TITLE}</h1><p class='studio-note'>Signed in as <b id='studio-buyer'>{who}</b> · "
+                    f"<a href='/logout'>log out</a></p>")
+
+        @on_page(2)
+        def quote_view(generation: str | None, request: gr.Request):
+            if not generation:
+                return "", gr.update(interactive=False)
+            q = st.quote(generation, buyer_of(request))
+            from studio.money import dollars
+
+            return (f"<div class='studio-card'>Buying <b>{html.escape(generation)}</b> costs "
+                    f"<b>{dollars(q['price_cents'])}</b>. {html.escape(q['notice'])}</div>"), gr.update(interactive=True)
+
+        # --- actions -------------------------------------------------------------------------------
+
+        @on_page(1)
+        def do_generate(handle: str, text: str, n: float, request: gr.Request, progress=gr.Progress()):
+            progress(0.1, desc="Rendering previews")
+            made = ep.generate(buyer_of(request), handle, text, int(n))
+            flagged = sum(1 for g in made if g.flagged)
+            extra = f" ({flagged} too close to a training image: not for sale)" if flagged else ""
+            return _note(f"{len(made)} preview(s) ready{extra}: pick one below to buy it or have it edited.")
+
+        @on_page(2)
+        def do_buy(generation: str, request: gr.Request, progress=gr.Progress()):
+            progress(0.2, desc="Signing your file and its licence")
+            p = ep.buy(buyer_of(request), generation)
+            return (_note(f"Bought {p.generation_id} for {catalogue.purchase_row(p)['price']}: purchase {p.id}, "
+                          f"licence {p.licence_id}. Your files are below.")), list(p.files)
+
+        @on_page(2)
+        def do_download(purchase: str, request: gr.Request):
+            p = ep.download(buyer_of(request), purchase)
+            return _note(f"The files of {p.id}, as delivered."), list(p.files)
+
+        @on_page(1)
+        def do_request_edit(generation: str, text: str, request: gr.Request):
+            job = ep.request_edit(buyer_of(request), generation, text)
+            return _note(f"Edit job {job.id} sent to {job.creator}: it shows in My edit jobs with its quote.")
+
+        @on_page(3, status_at=2)
+        def do_ask(handle: str, text: str, history: list, request: gr.Request):
+            reply = ep.ask(buyer_of(request), handle, text)
+            said = reply.text + ("\n\n(The creator will follow up in person.)" if reply.handoff else "")
+            history = [*(history or []), {"role": "user", "content": text}, {"role": "assistant", "content": said}]
+            return history, "", ""
+
+        # --- wiring --------------------------------------------------------------------------------
+
+        demo.load(greet, None, header, **private)
+        demo.load(models_view, model, [model, models_html, models_table], **private).then(
+            detail_view, model, [detail, sample_gallery], **private)
+        demo.load(mine, None, mine_outputs, **private)
+        refresh.click(models_view, model, [model, models_html, models_table], **private).then(
+            detail_view, model, [detail, sample_gallery], **private).then(mine, None, mine_outputs, **private)
+        model.change(detail_view, model, [detail, sample_gallery], **private)
+        preview_pick.change(quote_view, preview_pick, [quote, buy], **private)
+        generate.click(do_generate, [model, prompt, count], gen_status, concurrency_limit=RENDER_SLOTS,
+                       concurrency_id=name_of_slot("generate"), **private).then(mine, None, mine_outputs, **private)
+        buy.click(do_buy, preview_pick, [buy_status, bought_files], concurrency_limit=1,
+                  concurrency_id=name_of_slot("buy"), **private).then(mine, None, mine_outputs, **private)
+        download.click(do_download, purchase_pick, [download_status, download_files], **private)
+        request_edit.click(do_request_edit, [preview_pick, note], edit_status, concurrency_limit=1,
+                           concurrency_id=name_of_slot("request_edit"), **private).then(
+            mine, None, mine_outputs, **private)
+        message.submit(do_ask, [model, message, chat], [chat, message, ask_status], concurrency_limit=1,
+                       concurrency_id=name_of_slot("ask"), **private)
+        ep.register()
+    return demo
+
+
+def warm(st) -> None:
+    """Load the offered models' pipelines now, so the first buyer's preview does not wait for torch and weights."""
+    from studio import inference
+
+    for m in catalogue.offered_models(st):
+        try:
+            inference.pipeline(st.model_version(m["creator"], m["version"]).path)
+        except Exception:  # the buyer's own request will say what is wrong
+            log.warning("storefront: could not preload %s's model", m["creator"], exc_info=True)
+
+
+def launch(st, host: str, port: int, outbox_root: Path, block: bool = True):
+    """Serve the storefront with the buyer accounts as its login; returns (app, local url, share url)."""
+    import threading
+
+    demo = build(st, outbox_root)
+    demo.queue(default_concurrency_limit=4, max_size=128)
+    threading.Thread(target=warm, args=(st,), name="storefront-warm", daemon=True).start()
+    return demo.launch(server_name=host, server_port=port, auth=st.authenticate_buyer,
+                       auth_message="Log in with your buyer account: the email and password you registered.",
+                       allowed_paths=[str(outbox_root)], theme=gradio_theme(), css=CSS, ssr_mode=False,
+                       footer_links=["api"], quiet=True, show_error=True, prevent_thread_lock=not block)
