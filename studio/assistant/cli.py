@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
+import typing
 from pathlib import Path
 
+from studio.assistant.inbox import InboxSettings
 from studio.cli_helpers import Output, open_studio
+from studio.money import dollars
+from studio.options import plain_type
 
 
 def _assistant(args):
@@ -20,11 +25,12 @@ def cmd_setup(args, out: Output) -> int:
 
 
 def cmd_reply(args, out: Output) -> int:
-    r = _assistant(args).reply(args.message, conversation_id=args.conversation, offline=args.offline)
+    r = _assistant(args).reply(args.message, conversation_id=args.conversation, offline=args.offline,
+                               client=args.client)
     data = {"text": r.text, "handoff": r.handoff, "topic": r.topic, "source": r.source, "confidence": r.confidence,
             "status": r.status, "reason": r.reason, "summary": r.summary, "conversation_id": r.conversation_id,
-            "message_id": r.message_id}
-    tag = "HANDOFF" if r.handoff else r.status.upper()
+            "message_id": r.message_id, "kind": r.kind}
+    tag = r.status.upper() if r.status == "held" else "HANDOFF" if r.handoff else r.status.upper()
     text = f"{r.text}\n[{tag}] source={r.source} confidence={r.confidence:.2f}" + (f" reason: {r.reason}" if r.reason else "")
     out.emit(data, text)
     return 0
@@ -64,8 +70,11 @@ def cmd_reject(args, out: Output) -> int:
 def cmd_insights(args, out: Output) -> int:
     d = _assistant(args).insights()
     rate = "n/a" if d["answer_rate"] is None else f"{d['answer_rate']:.0%}"
-    lines = [f"{d['messages']} messages, answer rate {rate}, {d['conversations_with_order']} of "
-             f"{d['conversations']} conversations led to an order", "most frequent questions:"]
+    lines = [f"{d['messages']} messages ({d['held']} held for you), answer rate {rate}, "
+             f"{d['conversations_with_order']} of {d['conversations']} conversations led to an order, "
+             f"revenue {dollars(d['revenue_cents'])} ({dollars(d['revenue_answered_alone_cents'])} from "
+             f"{d['conversations_answered_alone']} conversations the assistant answered alone)",
+             "most frequent questions:"]
     lines += [f"  {q['count']:>3}  {q['question']}" for q in d["frequent_questions"]]
     lines.append("unanswered (FAQ gaps):")
     lines += [f"  {g['count']:>3}  {g['question']}" + (f"  -> suggested: {g['suggested_qa']['a']}" if g["suggested_qa"]["a"] else "")
@@ -81,6 +90,58 @@ def cmd_settings(args, out: Output) -> int:
     d = _assistant(args).settings(approve_before_send=abs_, min_confidence=args.min_confidence)
     out.emit(d, f"approve-before-send {'on' if d['approve_before_send'] else 'off'}, "
                 f"min confidence {d['min_confidence']:.2f} ({d['encoder']})")
+    return 0
+
+
+def cmd_inbox(args, out: Output) -> int:
+    changes = {}
+    for f in dataclasses.fields(InboxSettings):
+        value = getattr(args, f.name)
+        if value is not None:
+            changes[f.name] = (value == "on") if plain_type(typing.get_type_hints(InboxSettings)[f.name])[0] is bool \
+                else (None if value in ("", "none") else value)
+    d = _assistant(args).inbox(**changes)
+    out.emit(d, "\n".join(f"{k.replace('_', ' ')}: {'on' if v is True else 'off' if v is False else v or '-'}"
+                          for k, v in d.items()))
+    return 0
+
+
+def _inbox_flags(p) -> None:
+    """One flag per inbox setting, from `InboxSettings` (switches take on/off, times an ISO date-time or none)."""
+    hints = typing.get_type_hints(InboxSettings)
+    for f in dataclasses.fields(InboxSettings):
+        kind, _ = plain_type(hints[f.name])
+        flag = "--" + f.name.replace("_", "-")
+        if kind is bool:
+            p.add_argument(flag, dest=f.name, choices=["on", "off"], default=None, help=f.metadata["help"])
+        else:
+            p.add_argument(flag, dest=f.name, default=None, metavar="WHEN", help=f.metadata["help"] + " or none")
+
+
+def cmd_take_over(args, out: Output) -> int:
+    a = _assistant(args)
+    rows = a.hand_back(args.conversation) if args.hand_back else a.take_over(args.conversation)
+    head = "handed back to the assistant" if args.hand_back else "taken over: the assistant stays silent in it"
+    out.emit([m.as_dict() for m in rows], f"{args.conversation} {head}\n" + "\n".join(
+        f"  client: {m.client_text}\n  {'you' if m.source == 'creator' else 'assistant'} [{m.status}]: "
+        f"{m.reply_text or '-'}" for m in rows))
+    return 0
+
+
+def cmd_conversations(args, out: Output) -> int:
+    rows = _assistant(args).conversations()
+    out.emit(rows, "\n".join(
+        f"{c['conversation']}  {c['client'] or '-':<24} {c['messages']} msgs, {c['answered']} answered, "
+        f"{c['handoffs']} handed off, {c['held']} held{', TAKEN OVER' if c['taken_over'] else ''}"
+        f"{', orders ' + dollars(c['revenue_cents']) if c['orders'] else ''}: {c['first_message']}" for c in rows)
+        or "no conversations yet")
+    return 0
+
+
+def cmd_gaps(args, out: Output) -> int:
+    rows = _assistant(args).propose_gaps()
+    out.emit([v.as_dict() for v in rows], "\n".join(_qa_line(v) for v in rows) + "\napprove each with an answer: "
+             "`studio assistant approve HANDLE QA_ID --answer TEXT`" if rows else "no new FAQ gaps to propose")
     return 0
 
 
@@ -128,7 +189,28 @@ def register(sub, common) -> None:
     p.add_argument("message")
     p.add_argument("--offline", action="store_true", help="the creator is away: use the offline message on handoff")
     p.add_argument("--conversation", default=None, help="conversation id, to continue a conversation")
+    p.add_argument("--client", default=None, help="the client's buyer id, to link the conversation to orders")
     p.set_defaults(func=cmd_reply)
+
+    p = group.add_parser("inbox", parents=[common], help="when the assistant answers: pause, away, new clients, "
+                         "out-of-office")
+    p.add_argument("handle")
+    _inbox_flags(p)
+    p.set_defaults(func=cmd_inbox)
+
+    p = group.add_parser("take-over", parents=[common], help="answer a conversation yourself (shows its transcript)")
+    p.add_argument("handle")
+    p.add_argument("conversation")
+    p.add_argument("--hand-back", action="store_true", help="let the assistant answer it again")
+    p.set_defaults(func=cmd_take_over)
+
+    p = group.add_parser("conversations", parents=[common], help="conversations, clients, takeovers and orders")
+    p.add_argument("handle")
+    p.set_defaults(func=cmd_conversations)
+
+    p = group.add_parser("gaps", parents=[common], help="propose the most handed-off questions as Q&A pairs")
+    p.add_argument("handle")
+    p.set_defaults(func=cmd_gaps)
 
     chats = group.add_parser("chats", help="past chats").add_subparsers(dest="chats_action", required=True)
     p = chats.add_parser("import", parents=[common], help="import a JSONL chat log; propose Q&A pairs")

@@ -20,20 +20,23 @@ proposals) and `insights`.
 
 from __future__ import annotations
 
+import dataclasses
 import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from studio.assistant import chats, insights, replies
+from studio.assistant import chats, inbox, insights, replies
+from studio.assistant.conversations import Conversations
 from studio.assistant.index import IndexCache
-from studio.assistant.knowledge import Knowledge, load
+from studio.assistant.knowledge import Knowledge, field_errors, load, parse
 from studio.assistant.library import Library
 from studio.assistant.messages import MessageLog
 from studio.assistant.views import MessageView, QAView, Reply
 from studio.errors import StudioError
 from studio.events import EventKind
+from studio.marketplace.orders import orders_from
 
 if TYPE_CHECKING:
     from studio.context import StudioContext
@@ -49,6 +52,7 @@ class Assistant:
         self._encoder = encoder
         self.library = Library(ctx, handle, self.creator_id)
         self.messages = MessageLog(ctx, handle, self.creator_id)
+        self.conversations_store = Conversations(ctx, handle, self.creator_id)
         self.index = IndexCache()
 
     def __repr__(self) -> str:
@@ -67,13 +71,14 @@ class Assistant:
 
     # --- knowledge and settings -------------------------------------------------------------
 
-    def setup(self, source: str | Path) -> dict[str, Any]:
-        """Load the creator's knowledge from a YAML file (or its text); replaces the previous file's content.
+    def setup(self, source: str | Path | dict) -> dict[str, Any]:
+        """Load the creator's knowledge from a YAML file, its text, or a dict (the panel's forms); replaces the
+        previous file's content.
 
         Q&A pairs from the file are approved (the creator wrote them); pairs proposed from
-        chats keep their status.
+        chats keep their status. A dict is checked by the same rules as the file.
         """
-        k = load(source)
+        k = parse(yaml.safe_dump(source, sort_keys=False, allow_unicode=True)) if isinstance(source, dict) else load(source)
         self.library.save_knowledge(k)
         self._changed("knowledge")
         return {"handle": self.handle, "gigs": len(k.gigs), "packages": sum(len(g.packages) for g in k.gigs),
@@ -89,6 +94,11 @@ class Assistant:
             raise StudioError(f"{self.handle} has no assistant knowledge yet (run `studio assistant setup "
                               f"{self.handle} FILE.yaml`)")
         return k
+
+    @staticmethod
+    def check_knowledge(data: dict) -> dict[str, str]:
+        """The field errors of a knowledge dict, keyed by path (empty when it may be saved)."""
+        return field_errors(data)
 
     def knowledge_yaml(self) -> str:
         """The knowledge as an editable YAML file (approved Q&A pairs included)."""
@@ -142,8 +152,14 @@ class Assistant:
 
     # --- replying ---------------------------------------------------------------------------
 
-    def reply(self, message: str, conversation_id: str | None = None, offline: bool = False) -> Reply:
-        """Answer a client message from approved knowledge, or hand it to the creator; logged either way."""
+    def reply(self, message: str, conversation_id: str | None = None, offline: bool = False,
+              client: str | None = None) -> Reply:
+        """Answer a client message from the creator's facts, hand it off, or hold it for the creator; logged.
+
+        `client` is the client's buyer id when known (it links the conversation to what they buy);
+        `offline` says the creator is away for this message (as the away switch and an
+        out-of-office period do). The inbox settings decide whether the assistant answers at all.
+        """
         message = (message or "").strip()
         if not message:
             raise StudioError("the client message is empty")
@@ -151,12 +167,23 @@ class Assistant:
         conversation_id = conversation_id or f"conv_{secrets.token_hex(6)}"
         if len(conversation_id) > 64:
             raise StudioError("a conversation id is at most 64 characters")
-        queue_first, min_confidence, approved = self.library.reply_state()
+        queue_first, min_confidence, approved, settings = self.library.reply_state()
+        state = self.conversations_store.open(conversation_id, client)
+        away = inbox.is_away(settings, self.ctx.now(), offline)
+        earlier = self.history(conversation_id)
+        hold = inbox.hold_reason(settings, away, state.taken_over, state.returning)
+        if hold:
+            text = inbox.held_text(k.name, k.offline_message, away, state.taken_over)
+            summary = replies.summary(conversation_id, earlier, message, hold, "held", state.client)
+            message_id = self.messages.log(conversation_id, message, text, "held", True, None, None, 0.0, hold,
+                                           summary)
+            self._changed("messages")
+            return Reply(text, True, None, None, 0.0, "held", hold, summary, conversation_id, message_id)
         threshold = min_confidence if min_confidence is not None else self.encoder.default_threshold
         d = replies.decide(message, k, self.index.get(k, approved, self.encoder), threshold)
         if d.handoff:
-            text, status = replies.handoff_text(k, offline), "handoff"
-            reason, summary = d.reason, replies.summary(conversation_id, self.history(conversation_id), message, d.reason)
+            text, status, reason = replies.handoff_text(k, away), "handoff", d.reason
+            summary = replies.summary(conversation_id, earlier, message, d.reason, d.kind, state.client, d.topic)
         else:
             text, status = d.draft, "queued" if queue_first else "sent"
             reason = "approve-before-send: waiting for the creator" if queue_first else None
@@ -165,7 +192,45 @@ class Assistant:
                                        d.confidence, reason, summary)
         self._changed("messages")
         return Reply(text, d.handoff, d.topic, d.source, round(d.confidence, 4), status, reason, summary,
-                     conversation_id, message_id)
+                     conversation_id, message_id, d.kind)
+
+    # --- the inbox: when the assistant answers, and conversations the creator takes over -----
+
+    def inbox(self, **changes) -> dict[str, Any]:
+        """Read, or change, the inbox settings (`inbox.InboxSettings`: paused, only_when_away,
+        only_new_clients, away, out_of_office_start/end); with whether the creator counts as away now."""
+        settings = self.library.inbox(changes)
+        if changes:
+            self._changed("settings")
+        now = self.ctx.now()
+        return {**dataclasses.asdict(settings), "away_now": inbox.is_away(settings, now),
+                "out_of_office_now": inbox.out_of_office(settings, now)}
+
+    def pause(self) -> dict[str, Any]:
+        return self.inbox(paused=True)
+
+    def resume(self) -> dict[str, Any]:
+        return self.inbox(paused=False)
+
+    def take_over(self, conversation_id: str) -> list[MessageView]:
+        """The creator answers this conversation from now on; returns its transcript so far."""
+        self.conversations_store.take_over(conversation_id, True)
+        self._changed("conversations")
+        return self.history(conversation_id)
+
+    def hand_back(self, conversation_id: str) -> list[MessageView]:
+        """The assistant answers this conversation again; returns its transcript."""
+        self.conversations_store.take_over(conversation_id, False)
+        self._changed("conversations")
+        return self.history(conversation_id)
+
+    def conversations(self) -> list[dict[str, Any]]:
+        """Every conversation, newest first: client, taken over, counts, first message, linked orders."""
+        rows = insights.conversation_rows(self.history(), [], self.conversations_state(), self._orders())
+        return sorted(rows.values(), key=lambda c: c["last_at"] or c["first_at"], reverse=True)
+
+    def conversations_state(self) -> dict[str, tuple[str | None, bool]]:
+        return self.conversations_store.rows()
 
     # --- log, queue, orders -----------------------------------------------------------------
 
@@ -189,7 +254,7 @@ class Assistant:
         return view
 
     def mark_order(self, conversation_id: str) -> int:
-        """Record that a conversation led to an order; returns how many logged messages it has."""
+        """Mark by hand that a conversation led to an order (older homes did; insights now link purchases)."""
         n = self.messages.mark_order(conversation_id)
         self._changed("messages")
         return n
@@ -225,8 +290,24 @@ class Assistant:
             self._changed("qa")
         return [v for v in self.qa() if v.id in new_ids]
 
+    def _orders(self):
+        clients = {c for c, _ in self.conversations_state().values() if c}
+        return orders_from(self.ctx, self.creator_id, clients)
+
     def insights(self, top: int = 10) -> dict[str, Any]:
-        """Most frequent questions, FAQ gaps with suggested pairs, handoff reasons, answer rate, orders."""
-        log = self.history()
-        return insights.report(self.handle, log, chats.consented(self.ctx, self.creator_id), self.knowledge(),
-                               self.encoder, top)
+        """Answered/handed-off rates, frequent questions, FAQ gaps (candidate pairs), handoff reasons, and the
+        purchases and edit jobs each client made after their conversation, with the revenue of those the
+        assistant answered alone."""
+        return insights.report(self.handle, self.history(), chats.consented(self.ctx, self.creator_id),
+                               self.knowledge(), self.encoder, top, self.conversations_state(), self._orders())
+
+    def propose_gaps(self, top: int = 10) -> list[QAView]:
+        """Offer the most often handed-off questions as Q&A pairs to approve (with an answer the creator writes,
+        or one from past chats); a question already decided is not offered again."""
+        existing = {q.question.lower() for q in self.qa()}
+        new_ids = [self.library.add(g["question"], g["suggested_qa"]["a"] or "", "proposed", "insights", g["count"],
+                                    [e for e in g["examples"] if e != g["question"]])
+                   for g in self.insights(top)["unanswered_questions"] if g["question"].lower() not in existing]
+        if new_ids:
+            self._changed("qa")
+        return [v for v in self.qa() if v.id in new_ids]

@@ -8,7 +8,8 @@ with the gig data:
   fastest package takes 3);
 - a revision count that no package offers;
 - a discount, coupon, free work or other reduction of any kind;
-- a service the creator does not list ("I can also do video editing").
+- a service the creator does not list ("I can also do video editing");
+- any other number the knowledge file does not state (a figure from nowhere).
 
 Negated statements ("I don't offer discounts") are not claims. An empty list means
 the reply may be sent; otherwise the assistant hands off instead.
@@ -16,6 +17,7 @@ the reply may be sent; otherwise the assistant hands off instead.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -50,7 +52,7 @@ STOP = {"a", "an", "the", "your", "you", "it", "this", "that", "that's", "them",
 
 @dataclass(frozen=True)
 class Issue:
-    kind: str  # price | delivery | revisions | discount | service
+    kind: str  # price | delivery | revisions | discount | service | figure
     claim: str  # the words in the reply
     why: str
 
@@ -129,6 +131,7 @@ def check(text: str, k: Knowledge) -> list[Issue]:
         if not _negated(text, m.start()):
             issues.append(Issue("discount", m.group(0), f"offers a reduction ('{m.group(0)}'), which only the creator can agree to"))
 
+    issues += _unknown_figures(text, k)
     vocab = service_vocabulary(k)
     for m in SERVICE_RE.finditer(text):
         if _negated(text, m.start()):
@@ -137,3 +140,15 @@ def check(text: str, k: Knowledge) -> list[Issue]:
         if words and not any(w in vocab for w in words):
             issues.append(Issue("service", m.group(0).strip(), f"offers '{' '.join(words)}', which is not among the gigs"))
     return issues
+
+
+FIGURE_RE = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def _unknown_figures(text: str, k: Knowledge) -> list[Issue]:
+    """Numbers the file does not state anywhere (prices are checked above, in any notation)."""
+    known = set(FIGURE_RE.findall(json.dumps(k.to_dict(), ensure_ascii=False)))
+    known |= {str(c // 100) for g in k.gigs for p in g.packages for c in [p.price_cents]}
+    rest = REVISION_RE.sub(" ", TIME_RE.sub(" ", PRICE_RE.sub(" ", text)))  # checked above, in their own terms
+    return [Issue("figure", n, f"states {n}, which the knowledge file does not")
+            for n in dict.fromkeys(FIGURE_RE.findall(rest)) if n not in known and n.replace(",", "") not in known]

@@ -38,13 +38,13 @@ class Index:
 
 
 def build(k: Knowledge, approved: Sequence[ApprovedPair], encoder) -> Index:
-    """Embed every example question: approved pairs (with their variants), facts and handoff topics."""
+    """Embed every example question: approved pairs (with their variants and answer), facts and handoff topics."""
     from studio.assistant.matcher import Matcher
 
     texts, labels, answers, topics = [], [], {}, {}
     for pair in approved:
         label = f"qa:{pair.id}"
-        for q in [pair.question, *pair.variants]:
+        for q in [pair.question, *pair.variants, pair.answer]:  # a client may word it as the answer does
             texts.append(q)
             labels.append(label)
         answers[label], topics[label] = pair.answer, clip(pair.question, 60)

@@ -1,7 +1,12 @@
-"""Insights: what clients ask most, what went unanswered (with a suggested pair), why messages were
-handed off, the answer rate and which conversations led to an order.
+"""Insights: how often the assistant answers, what it hands off most (FAQ gaps, offered as candidate
+Q&A pairs), why, and the money its conversations led to.
 
-Computed from the message log and the consented imported chats only; nothing is stored.
+A conversation with a known client (a buyer id) is linked to the purchases and accepted edit
+jobs that buyer made with the creator after it (`studio.marketplace.orders`): each order goes
+to the client's latest conversation that began before it, so none is counted twice. Older data
+stays readable: a conversation marked "led to an order" by hand, or an imported chat with
+`led_to_order`, still counts as one with an order (without revenue). Computed from the message
+log, the conversations, the orders and the consented imported chats; nothing is stored.
 """
 
 from __future__ import annotations
@@ -16,26 +21,36 @@ from studio.assistant.chats import cluster, question_pairs
 from studio.assistant.knowledge import Knowledge
 from studio.assistant.views import MessageView
 
+GAP_REASONS = ("no confident answer", "not offered")  # handed off because nothing approved answers it
+
 
 def report(handle: str, log: list[MessageView], chats: list[dict], k: Knowledge | None, encoder,
-           top: int = 10) -> dict[str, Any]:
+           top: int = 10, conversations: dict | None = None, orders: list | None = None) -> dict[str, Any]:
     """The insights dict shown by the panel and `studio assistant insights` (see the module docstring)."""
     pairs = question_pairs(chats)
+    held = sum(1 for m in log if m.status == "held")
+    decided = len(log) - held
     answered = sum(1 for m in log if not m.handoff)
-    conversations = conversation_rows(log, chats)
-    orders = [c for c in conversations.values() if c["led_to_order"]]
+    rows = conversation_rows(log, chats, conversations or {}, orders or [])
+    with_order = [c for c in rows.values() if c["led_to_order"]]
+    alone = [c for c in rows.values() if c["answered_alone"]]
     return {
         "handle": handle,
         "messages": len(log),
         "answered": answered,
-        "handed_off": len(log) - answered,
-        "answer_rate": round(answered / len(log), 4) if log else None,
+        "handed_off": decided - answered,
+        "held": held,
+        "answer_rate": round(answered / decided, 4) if decided else None,
+        "handoff_rate": round((decided - answered) / decided, 4) if decided else None,
         "frequent_questions": frequent_questions(log, pairs, encoder, top),
         "unanswered_questions": unanswered_questions(log, pairs, k, encoder, top),
         "handoff_reasons": handoff_reasons(log),
-        "conversations": len(conversations),
-        "conversations_with_order": len(orders),
-        "orders": orders,
+        "conversations": len(rows),
+        "conversations_with_order": len(with_order),
+        "orders": with_order,
+        "revenue_cents": sum(c["revenue_cents"] for c in rows.values()),
+        "conversations_answered_alone": len(alone),
+        "revenue_answered_alone_cents": sum(c["revenue_cents"] for c in alone),
     }
 
 
@@ -53,7 +68,7 @@ def frequent_questions(log: list[MessageView], pairs: list[dict], encoder, top: 
 def unanswered_questions(log: list[MessageView], pairs: list[dict], k: Knowledge | None, encoder,
                          top: int) -> list[dict]:
     """FAQ gaps: handed off for want of a confident answer, each with the creator's past answer if one fits."""
-    unanswered = [m for m in log if m.handoff and (m.reason or "").startswith("no confident answer")]
+    unanswered = [m for m in log if m.handoff and (m.reason or "").startswith(GAP_REASONS)]
     if not unanswered:
         return []
     known = [p for p in pairs if p["answer"]]
@@ -84,21 +99,38 @@ def handoff_reasons(log: list[MessageView]) -> list[dict]:
     return [{"reason": r, "count": n} for r, n in reasons.most_common()]
 
 
-def conversation_rows(log: list[MessageView], chats: list[dict]) -> dict[str, dict]:
-    """One row per conversation: the assistant's (counted from the log) and the imported chats."""
-    conversations: dict[str, dict] = {}
+def conversation_rows(log: list[MessageView], chats: list[dict], conversations: dict[str, tuple[str | None, bool]],
+                      orders: list) -> dict[str, dict]:
+    """One row per conversation: the assistant's (from the log, with its client and orders) and the imported chats."""
+    rows: dict[str, dict] = {}
     for m in log:
-        c = conversations.setdefault(m.conversation_id, {
-            "conversation": m.conversation_id, "source": "assistant", "messages": 0, "answered": 0,
-            "handoffs": 0, "led_to_order": False, "first_message": m.client_text})
+        client, taken_over = conversations.get(m.conversation_id, (None, False))
+        c = rows.setdefault(m.conversation_id, {
+            "conversation": m.conversation_id, "source": "assistant", "client": client, "taken_over": taken_over,
+            "messages": 0, "answered": 0, "handoffs": 0, "held": 0, "led_to_order": False, "marked_by_hand": False,
+            "orders": [], "revenue_cents": 0, "first_message": m.client_text, "first_at": m.created_at,
+            "last_at": m.created_at})
         c["messages"] += 1
+        c["held"] += m.status == "held"
         c["answered"] += not m.handoff
-        c["handoffs"] += m.handoff
-        c["led_to_order"] = c["led_to_order"] or m.led_to_order
+        c["handoffs"] += m.handoff and m.status != "held"
+        c["marked_by_hand"] = c["marked_by_hand"] or m.led_to_order
+        c["last_at"] = m.created_at
+    for order in orders:  # to the client's latest conversation that began before the order
+        before = [c for c in rows.values() if c["client"] == order.buyer and c["first_at"] <= order.created_at]
+        if before:
+            c = max(before, key=lambda c: c["first_at"])
+            c["orders"].append({"kind": order.kind, "id": order.id, "cents": order.cents})
+            c["revenue_cents"] += order.cents
+    for c in rows.values():
+        c["led_to_order"] = bool(c["orders"]) or c["marked_by_hand"]
+        c["answered_alone"] = c["answered"] > 0 and not (c["handoffs"] or c["held"] or c["taken_over"])
     for chat in chats:
         client = [t["text"] for t in chat["turns"] if t["role"] == "client"]
-        conversations[chat["name"]] = {
-            "conversation": chat["name"], "source": "imported chat", "messages": len(chat["turns"]),
-            "answered": None, "handoffs": None, "led_to_order": chat["led_to_order"],
-            "first_message": client[0] if client else ""}
-    return conversations
+        rows[chat["name"]] = {
+            "conversation": chat["name"], "source": "imported chat", "client": None, "taken_over": False,
+            "messages": len(chat["turns"]), "answered": None, "handoffs": None, "held": None,
+            "led_to_order": chat["led_to_order"], "marked_by_hand": chat["led_to_order"], "orders": [],
+            "revenue_cents": 0, "answered_alone": False, "first_message": client[0] if client else "",
+            "first_at": None, "last_at": None}
+    return rows

@@ -117,6 +117,134 @@ def cents_to_units(cents: int) -> int | float:
     return cents // 100 if cents % 100 == 0 else cents / 100
 
 
+# --- the value rules: one source for the parser's errors and the panel's form fields --------
+
+
+def text_error(value, required: bool = True) -> str | None:
+    if value is None or value == "":
+        return "must be a non-empty text" if required else None
+    return None if isinstance(value, str) and (value.strip() or not required) else "must be a non-empty text"
+
+
+def price_error(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 < value < 1e12:
+        return f"must be a positive number (got {value!r})"
+    if abs(round(value * 100) - value * 100) > 1e-6:
+        return f"has more than two decimals ({value!r})"
+    return None
+
+
+def days_error(value) -> str | None:
+    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+        return f"must be a whole number of days (got {value!r})"
+    return None
+
+
+def revisions_error(value) -> str | None:
+    if (isinstance(value, int) and not isinstance(value, bool) and value >= 0) or value == UNLIMITED:
+        return None
+    return f"must be a count or 'unlimited' (got {value!r})"
+
+
+def texts_error(value, what: str = "texts") -> str | None:
+    ok = isinstance(value, list) and all(isinstance(x, str) and x.strip() for x in value)
+    return None if ok else f"must be a list of {what}"
+
+
+PACKAGE_RULES = {"name": text_error, "price": price_error, "delivery_days": days_error,
+                 "revisions": revisions_error, "includes": lambda v: texts_error(v or [])}
+
+
+def field_errors(data: dict[str, Any]) -> dict[str, str]:
+    """Every field error of a knowledge dict (as `Knowledge.to_dict` makes it), keyed by its path.
+
+    The same rules `parse` applies, all at once, for a form that shows each next to its field:
+    {"gigs[0].packages[1].price": "must be a positive number (got -5)", ...}.
+    """
+    errors: dict[str, str] = {}
+
+    def check(path: str, message: str | None) -> None:
+        if message:
+            errors[path] = message
+
+    profile = data.get("profile") or {}
+    check("profile.name", text_error(profile.get("name")))
+    for key in ("bio", "timezone"):
+        check(f"profile.{key}", text_error(profile.get(key), required=False))
+    check("profile.languages", texts_error(profile.get("languages") or [], "language names"))
+    check("offline_message", text_error(data.get("offline_message"), required=False))
+    if not data.get("gigs"):
+        errors["gigs"] = "must be a non-empty list of gigs"
+    for gi, gig in enumerate(data.get("gigs") or []):
+        check(f"gigs[{gi}].title", text_error(gig.get("title")))
+        if not gig.get("packages"):
+            errors[f"gigs[{gi}].packages"] = "must be a non-empty list"
+        names = [str(p.get("name", "")).strip().lower() for p in gig.get("packages") or []]
+        for pi, package in enumerate(gig.get("packages") or []):
+            for key, rule in PACKAGE_RULES.items():
+                check(f"gigs[{gi}].packages[{pi}].{key}", rule(package.get(key)))
+            if names[pi] and names.index(names[pi]) != pi:
+                errors[f"gigs[{gi}].packages[{pi}].name"] = "is the name of another package of this gig"
+    for qi, pair in enumerate(data.get("qa") or []):
+        check(f"qa[{qi}].q", text_error(pair.get("q")))
+        check(f"qa[{qi}].a", text_error(pair.get("a")))
+    for hi, topic in enumerate(data.get("handoff_topics") or []):
+        check(f"handoff_topics[{hi}].topic", text_error(topic.get("topic")))
+        check(f"handoff_topics[{hi}].examples", texts_error(topic.get("examples") or [], "example messages"))
+    return errors
+
+
+def form_fields(data: dict[str, Any]) -> dict[str, str]:
+    """A knowledge dict as one text per field, keyed by the paths `field_errors` uses (lists comma-separated)."""
+    def text(v) -> str:
+        return ", ".join(v) if isinstance(v, list) else "" if v is None else str(v)
+
+    profile = data.get("profile") or {}
+    out = {f"profile.{k}": text(profile.get(k)) for k in ("name", "bio", "languages", "timezone")}
+    out["offline_message"] = text(data.get("offline_message"))
+    for gi, gig in enumerate(data.get("gigs") or []):
+        out[f"gigs[{gi}].title"] = text(gig.get("title"))
+        for pi, package in enumerate(gig.get("packages") or []):
+            out.update({f"gigs[{gi}].packages[{pi}].{k}": text(package.get(k)) for k in PACKAGE_RULES})
+    for qi, pair in enumerate(data.get("qa") or []):
+        out.update({f"qa[{qi}].q": text(pair.get("q")), f"qa[{qi}].a": text(pair.get("a"))})
+    for hi, t in enumerate(data.get("handoff_topics") or []):
+        out.update({f"handoff_topics[{hi}].topic": text(t.get("topic")),
+                    f"handoff_topics[{hi}].examples": text(t.get("examples"))})
+    return out
+
+
+def from_form(fields: dict[str, str]) -> dict[str, Any]:
+    """The knowledge dict of `form_fields` texts: numbers read as numbers, lists split at commas (then checked
+    by `field_errors` and `parse`, which judge what a text that is not a number means)."""
+    def number(v: str):
+        try:
+            return int(v) if v.lstrip("-").isdigit() else float(v)
+        except ValueError:
+            return v
+
+    def count(prefix: str) -> int:
+        return len({p[len(prefix):].split("]")[0] for p in fields if p.startswith(prefix)})
+
+    def listed(path: str) -> list[str]:
+        return [x.strip() for x in fields.get(path, "").split(",") if x.strip()]
+
+    get = lambda path: fields.get(path, "").strip()  # noqa: E731
+    data: dict[str, Any] = {"profile": {k: get(f"profile.{k}") for k in ("name", "bio", "timezone") if get(f"profile.{k}")},
+                            "offline_message": get("offline_message"), "gigs": []}
+    data["profile"]["languages"] = listed("profile.languages")
+    for gi in range(count("gigs[")):
+        at = [f"gigs[{gi}].packages[{pi}]." for pi in range(count(f"gigs[{gi}].packages["))]
+        data["gigs"].append({"title": get(f"gigs[{gi}].title"), "packages": [
+            {"name": get(a + "name"), "price": number(get(a + "price")), "delivery_days": number(get(a + "delivery_days")),
+             "revisions": UNLIMITED if get(a + "revisions") == UNLIMITED else number(get(a + "revisions")),
+             "includes": listed(a + "includes")} for a in at]})
+    data["qa"] = [{"q": get(f"qa[{i}].q"), "a": get(f"qa[{i}].a")} for i in range(count("qa["))]
+    data["handoff_topics"] = [{"topic": get(f"handoff_topics[{i}].topic"), "examples": listed(f"handoff_topics[{i}].examples")}
+                              for i in range(count("handoff_topics["))]
+    return data
+
+
 # --- parsing with line numbers -----------------------------------------------------------
 
 
@@ -210,22 +338,13 @@ def parse(text: str, source: str = "knowledge") -> Knowledge:
                     loc.fail(pitem, f"{pp}.{key}", "is missing")
             if not isinstance(praw["name"], str) or not praw["name"].strip():
                 loc.fail(pf["name"][1], f"{pp}.name", "must be a non-empty text")
-            price = praw["price"]
-            if isinstance(price, bool) or not isinstance(price, (int, float)) or not 0 < price < 1e12:
-                loc.fail(pf["price"][1], f"{pp}.price", f"must be a positive number (got {price!r})")
-            cents = round(price * 100)
-            if abs(cents - price * 100) > 1e-6:
-                loc.fail(pf["price"][1], f"{pp}.price", f"has more than two decimals ({price!r})")
-            days = praw["delivery_days"]
-            if isinstance(days, bool) or not isinstance(days, int) or days <= 0:
-                loc.fail(pf["delivery_days"][1], f"{pp}.delivery_days", f"must be a whole number of days (got {days!r})")
-            revs = praw["revisions"]
-            if not ((isinstance(revs, int) and not isinstance(revs, bool) and revs >= 0) or revs == UNLIMITED):
-                loc.fail(pf["revisions"][1], f"{pp}.revisions", f"must be a count or 'unlimited' (got {revs!r})")
-            includes = praw.get("includes") or []
-            if not isinstance(includes, list) or not all(isinstance(x, str) for x in includes):
-                loc.fail(pf["includes"][1], f"{pp}.includes", "must be a list of texts")
-            packages.append(Package(praw["name"].strip(), cents, days, revs, tuple(includes)))
+            for key in ("price", "delivery_days", "revisions", "includes"):
+                problem = PACKAGE_RULES[key](praw.get(key))
+                if problem:
+                    loc.fail(pf[key][1], f"{pp}.{key}", problem)
+            includes = [x.strip() for x in praw.get("includes") or []]
+            packages.append(Package(praw["name"].strip(), round(praw["price"] * 100), praw["delivery_days"],
+                                    praw["revisions"], tuple(includes)))
         names = [p.name.lower() for p in packages]
         if len(set(names)) != len(names):
             loc.fail(pk_node, f"{path}.packages", "has two packages with the same name")

@@ -5,13 +5,16 @@ Rows only: nothing here embeds text or announces a change (the `Assistant` does 
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from studio.assistant import guardrails
+from studio.assistant import guardrails, inbox
+from studio.assistant.inbox import InboxSettings
 from studio.assistant.index import ApprovedPair
 from studio.assistant.knowledge import Knowledge, from_stored
 from studio.assistant.views import QAView
@@ -27,6 +30,7 @@ class Library:
 
     def __init__(self, ctx: StudioContext, handle: str, creator_id: str):
         self.ctx, self.handle, self.creator_id = ctx, handle, creator_id
+        self._parsed: tuple[str, Knowledge] | None = None  # the last stored knowledge read, keyed by its content
 
     # --- knowledge and settings --------------------------------------------------------------
 
@@ -53,7 +57,10 @@ class Library:
                 return None
             raw = dict(profile.knowledge)
             qa = [(q.question, q.answer) for q in self._rows(s, "approved")]
-        return from_stored(raw, qa)
+        key = json.dumps([raw, qa], sort_keys=True, default=str)
+        if self._parsed is None or self._parsed[0] != key:  # parsing the stored file again costs ~20 ms a reply
+            self._parsed = (key, from_stored(raw, qa))
+        return self._parsed[1]
 
     def settings(self, approve_before_send: bool | None = None,
                  min_confidence: float | None = None) -> tuple[bool, float | None]:
@@ -69,13 +76,28 @@ class Library:
                 profile.min_confidence = float(min_confidence)
             return bool(profile.approve_before_send), profile.min_confidence
 
-    def reply_state(self) -> tuple[bool, float | None, list[ApprovedPair]]:
-        """What a reply needs in one read: approve-before-send, min confidence, the approved pairs."""
+    def inbox(self, changes: dict | None = None) -> InboxSettings:
+        """The inbox settings, changed first (checked, in one transaction) if `changes` are given."""
+        with self.ctx.transaction() as s:
+            profile = s.get(AssistantProfile, self.creator_id)
+            current = inbox.stored(profile.inbox if profile is not None else None)
+            if not changes:
+                return current
+            new = inbox.changed(current, changes)
+            if profile is None:
+                profile = AssistantProfile(creator_id=self.creator_id, knowledge={})
+                s.add(profile)
+            profile.inbox = dataclasses.asdict(new)
+            return new
+
+    def reply_state(self) -> tuple[bool, float | None, list[ApprovedPair], InboxSettings]:
+        """What a reply needs in one read: approve-before-send, min confidence, the approved pairs, the inbox."""
         with self.ctx.reading() as s:
             profile = s.get(AssistantProfile, self.creator_id)
             approved = [ApprovedPair(r.id, r.question, r.answer, tuple(r.variants or []))
                         for r in self._rows(s, "approved")]
-            return bool(profile.approve_before_send), profile.min_confidence, approved
+            return (bool(profile.approve_before_send), profile.min_confidence, approved,
+                    inbox.stored(profile.inbox))
 
     # --- Q&A pairs ---------------------------------------------------------------------------
 
@@ -105,9 +127,9 @@ class Library:
     def approve(self, qa_id: str, answer: str | None = None, question: str | None = None) -> None:
         with self.ctx.transaction() as s:
             row = self._get(s, qa_id)
-            if answer is not None:
-                if not answer.strip():
-                    raise StudioError("an approved answer cannot be empty")
+            if answer is not None or not row.answer.strip():  # a gap proposed from insights has no answer yet
+                if not (answer or "").strip():
+                    raise StudioError("an approved answer cannot be empty: write the answer first")
                 row.answer = answer.strip()
             if question is not None and question.strip():
                 row.question = question.strip()

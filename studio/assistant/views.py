@@ -18,11 +18,12 @@ class Reply:
     topic: str | None  # the handoff topic, or the gig/Q&A topic answered
     source: str | None  # "qa:<id>", "gig:<title>:<fact>", "profile:<field>", "handoff:<topic>", ...
     confidence: float
-    status: str = "sent"  # sent | queued | handoff
+    status: str = "sent"  # sent | queued | handoff | held (not answered: the inbox settings, or taken over)
     reason: str | None = None  # why it was handed off or queued
     summary: str | None = None  # for the creator, on handoff
     conversation_id: str = ""
     message_id: str = ""
+    kind: str | None = None  # on a handoff: discount, custom_price, rush, human, topic, not_offered, unknown, guardrail
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

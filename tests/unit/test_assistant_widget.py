@@ -59,3 +59,34 @@ def test_panel_reuses_the_creators_assistant_and_its_index(panel, st):
         panel.send_button.click()
     assert a.index.builds == 1 and a.index.current is built
     assert len(a.history()) == 3 and st.assistant("oskar") is a
+
+
+def test_knowledge_forms_show_each_error_beside_its_field_and_save(panel, st):
+    price = panel.fields["gigs[0].packages[0].price"]
+    assert price.value == "40"
+    price.value = "forty"
+    error = panel.field_errors["gigs[0].packages[0].price"].value
+    assert "must be a positive number (got &#x27;forty&#x27;)" in error
+    assert panel.field_errors["gigs[0].packages[1].price"].value.count("must") == 0
+    panel.form_save_button.click()
+    assert "Not saved" in panel.status.value
+    price.value = "45"
+    assert "must" not in panel.field_errors["gigs[0].packages[0].price"].value
+    panel.form_save_button.click()
+    assert "Saved" in panel.status.value and "price: 45" in panel.editor.value
+    assert "$45" in st.assistant("oskar").reply("How much is the basic logo?").text
+
+
+def test_inbox_controls_pause_and_take_over(panel, st):
+    a = st.assistant("oskar")
+    panel.inbox_fields["paused"].value = True
+    panel.inbox_save.click()
+    assert a.inbox()["paused"] is True
+    panel.message.value = "How much is the basic logo?"
+    panel.send_button.click()
+    assert "queued for Oskar" in panel.transcript.value
+    a.resume()
+    (row,) = panel.conversations_box.children
+    row.children[0].click()  # Take over
+    assert "yours now" in panel.conversation_view.value and "basic logo" in panel.conversation_view.value
+    assert a.conversations()[0]["taken_over"]
