@@ -1,0 +1,3 @@
+from studio.text.build.pretrain import main
+
+main()
