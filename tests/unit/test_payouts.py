@@ -58,22 +58,27 @@ def test_a_payout_run_pays_what_is_owed_above_the_minimum_once(sold, capsys):
     assert "paid $0.00 to 0 creator(s)" in capsys.readouterr().out
 
 
-def test_payout_runs_at_once_pay_each_line_once(sold):
-    sold.context.policy = dataclasses.replace(sold.policy, payout_minimum_cents=1)
-    results, go = [], threading.Barrier(4)
+def payouts_at_once(home, policy, runs: int = 4) -> list[int]:
+    """`runs` payout runs started together, each on its own open studio; the totals each paid, sorted."""
+    results, go = [], threading.Barrier(runs)
 
     def run():
-        own = studio.open(sold.home, policy=sold.policy)
+        own = studio.open(home, policy=policy)
         go.wait()
         results.append(own.run_payouts()["total_cents"])
         own.close()
 
-    threads = [threading.Thread(target=run) for _ in range(4)]
+    threads = [threading.Thread(target=run) for _ in range(runs)]
     for t in threads:
         t.start()
     for t in threads:
         t.join(60)
-    assert sorted(results) == [0, 0, 0, 720]
+    return sorted(results)
+
+
+def test_payout_runs_at_once_pay_each_line_once(sold):
+    sold.context.policy = dataclasses.replace(sold.policy, payout_minimum_cents=1)
+    assert payouts_at_once(sold.home, sold.policy) == [0, 0, 0, 720]
     assert len(sold.ledger_events(kind="payout.settled")) == 1 and sold.verify_ledger().ok
 
 

@@ -43,11 +43,11 @@ def test_plans_purchases_and_concurrent_payouts_on_postgresql(pg_url, tmp_path, 
                                                               portfolio_dir):
     """Without SQLite's single writer, the ledger's lock is what keeps a check true until its commit."""
     import dataclasses
-    import threading
 
     from sqlalchemy import create_engine
 
     from studio.store.tables import ModelVersion
+    from tests.unit.test_payouts import payouts_at_once
     from tests.unit.training_setup import FAST
 
     admin = create_engine(pg_url, isolation_level="AUTOCOMMIT")
@@ -67,20 +67,7 @@ def test_plans_purchases_and_concurrent_payouts_on_postgresql(pg_url, tmp_path, 
     bought = st.buy(previews[0].id, "bob@example.com", tmp_path / "out")
     assert (bought.fee_cents, bought.creator_cents) == (140, 560)
     policy = dataclasses.replace(st.policy, payout_minimum_cents=500)
-    totals, go = [], threading.Barrier(4)
-
-    def run():
-        own = studio.open(tmp_path / "home", policy=policy)
-        go.wait()
-        totals.append(own.run_payouts()["total_cents"])
-        own.close()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(60)
-    assert sorted(totals) == [0, 0, 0, 560]
+    assert payouts_at_once(tmp_path / "home", policy) == [0, 0, 0, 560]
     assert st.verify_file(tmp_path / "out" / f"{previews[0].id}.png")["ok"]
     assert st.verify_ledger(deep=True).ok
     st.close()
