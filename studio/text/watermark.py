@@ -16,6 +16,11 @@ name copied from the brief) that the bias cannot move and that come out green at
 ``gamma``; the fewer green tokens chance allows, the more the others stand out, and the fewer
 green alternatives there are to pull a near-certain token off course.
 
+What it can reach depends on the model's entropy, not on this code: studio-tiny-text's copy is
+mostly determined by its brief (about 0.65 nats per token; only about a quarter of its tokens are
+real choices), so 100 tokens carry too few choices for a confident verdict; the model card gives
+the measured detection by length.
+
 Repeated (previous token, token) pairs are counted once: a text that repeats itself (a
 jingle's chorus, a list of hashtags) would otherwise count the same coin flip many times, and
 the p-value assumes independent flips.
@@ -103,4 +108,5 @@ class Watermark:
         return Detection(round(z, 4), p, green, scored, p <= self.p_threshold)
 
     def detect_text(self, text: str, tokenizer) -> Detection:
-        return self.detect(tokenizer(text, add_special_tokens=False).input_ids)
+        # verbose=False: a long text is only counted here, never fed to a model, so no length warning
+        return self.detect(tokenizer(text, add_special_tokens=False, verbose=False).input_ids)

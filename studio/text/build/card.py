@@ -59,6 +59,10 @@ def write_card(folder: Path) -> Path:
         r = wm.get(name, {})
         return f"{pct(r.get('detected'))} of {r.get('n', 'n/a')} (median z {r.get('median_z', 'n/a')})"
 
+    shortfall = ("" if wm.get("watermarked", {}).get("detected", 0) >= 0.95 else """ The target of 95% on 100 tokens is **not met**: the
+model's copy is mostly determined by its brief (about a quarter of its tokens are real choices), so
+100 tokens hold too few choices for the bias to show at this false-positive threshold; a larger
+bias costs brief following faster than it buys detection (measured while choosing gamma and delta).""")
     decoding = (f"sampling, temperature {gen.get('temperature')}" if gen.get("do_sample") else "greedy")
     card = f"""---
 license: apache-2.0
@@ -154,6 +158,9 @@ repeated token pairs counted once), on texts of {wm.get('output_tokens')} tokens
 | this model's outputs, not watermarked | {det('unwatermarked_model')} |
 | the world's own copy | {det('world_copy')} |
 | human text (CLINC150 queries) | {det('human_clinc150')} |
+
+Detection grows with length (this model's outputs, watermarked): 200 tokens {det('watermarked_200_tokens')},
+400 tokens {det('watermarked_400_tokens')}.{shortfall}
 
 Four copies in one batch (a preview set), watermarked, default decoding: median {lat.get('median', 'n/a')} s,
 best {lat.get('best', 'n/a')} s over {lat.get('repeats', 'n/a')} runs ({lat.get('threads', 'n/a')} torch thread, shared machine).

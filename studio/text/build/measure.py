@@ -41,10 +41,11 @@ def brief_following(model, tokenizer, n: int = 300, seed: int = 0, batch: int = 
                           for b, t, r in list(zip(briefs, texts, results))[:5]])
 
 
-def long_outputs(model, tokenizer, n: int, seed: int, logits_processor=None, batch: int = 50) -> list[str]:
-    """``n`` texts of ``OUTPUT_TOKENS`` tokens: copies for consecutive held-out briefs joined by
+def long_outputs(model, tokenizer, n: int, seed: int, logits_processor=None, batch: int = 50,
+                 tokens: int = OUTPUT_TOKENS) -> list[str]:
+    """``n`` texts of ``tokens`` tokens: copies for consecutive held-out briefs joined by
     blank lines, cut at that many tokens (one copy is 8-50 tokens)."""
-    per_output = 8
+    per_output = max(8, tokens // 10)
     briefs = world.briefs(n * per_output, seed, namespace="watermark")
     copies = []
     for start in range(0, len(briefs), batch):
@@ -52,8 +53,9 @@ def long_outputs(model, tokenizer, n: int, seed: int, logits_processor=None, bat
                            logits_processor=logits_processor)
     outputs = []
     for i in range(n):
-        ids = tokenizer("\n\n".join(copies[i * per_output:(i + 1) * per_output]), add_special_tokens=False).input_ids
-        outputs.append(tokenizer.decode(ids[:OUTPUT_TOKENS]))
+        ids = tokenizer("\n\n".join(copies[i * per_output:(i + 1) * per_output]), add_special_tokens=False,
+                        verbose=False).input_ids
+        outputs.append(tokenizer.decode(ids[:tokens]))
     return outputs
 
 
@@ -84,7 +86,8 @@ def world_texts(tokenizer, n: int, seed: int = 0) -> list[str]:
     return out
 
 
-def watermark_figures(model, tokenizer, n: int = 100, seed: int = 0, n_human: int = 500, mark: Watermark | None = None) -> dict:
+def watermark_figures(model, tokenizer, n: int = 100, seed: int = 0, n_human: int = 500, mark: Watermark | None = None,
+                      longer: tuple[int, ...] = (200, 400)) -> dict:
     """Detection on ``n`` watermarked 100-token outputs; false positives on text the model did not
     watermark: human text (CLINC150, when present), world copy, and the model's own unwatermarked outputs."""
     from transformers import LogitsProcessorList
@@ -104,6 +107,9 @@ def watermark_figures(model, tokenizer, n: int = 100, seed: int = 0, n_human: in
                world_copy=rate(world_texts(tokenizer, n_human, seed)))
     if CLINC.is_file():
         res["human_clinc150"] = rate(human_texts(tokenizer, n_human, seed))
+    procs = LogitsProcessorList([mark.processor()])
+    for tokens in longer:  # how detection grows with length (few samples: a trend, not a figure)
+        res[f"watermarked_{tokens}_tokens"] = rate(long_outputs(model, tokenizer, min(n, 40), seed, procs, tokens=tokens))
     res["example_watermarked"] = marked[0]
     return res
 
