@@ -24,6 +24,7 @@ from studio.untrusted import (SPECIAL, Found, Reader, Unreadable, UntrustedInput
 IMAGE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".webp": "WEBP"}
 MEDIA_TYPES = {"PNG": "image/png", "JPEG": "image/jpeg", "WEBP": "image/webp"}
 TEXT_SUFFIXES = {".txt", ".md"}
+SAMPLES_SUFFIX = ".jsonl"  # writing samples, one {"brief", "copy"} object per line (metadata.jsonl is captions)
 ARCHIVE_SUFFIXES = {".zip"}
 KEPT_MODES = {"RGB", "RGBA", "L"}
 
@@ -71,11 +72,12 @@ class Candidate:
     caption: str | None = None
     caption_file: Candidate | None = None
     problem: str | None = None
+    suffix: str | None = None  # the type, when the name does not tell it (a line of a writing-samples file)
 
     @classmethod
-    def from_bytes(cls, name: str, data: bytes, caption: str | None = None) -> Candidate:
+    def from_bytes(cls, name: str, data: bytes, caption: str | None = None, suffix: str | None = None) -> Candidate:
         data = bytes(data)
-        return cls(name, len(data), lambda limit: data, caption)
+        return cls(name, len(data), lambda limit: data, caption, suffix=suffix)
 
     @classmethod
     def refused(cls, name: str, problem: str) -> Candidate:
@@ -204,7 +206,9 @@ def _read_limit(rel: str, policy: Policy) -> int | None:
     p = PurePosixPath(rel)
     if p.name.startswith("."):
         return None
-    return policy.max_metadata_bytes if p.name == "metadata.jsonl" else _type_limit(p.suffix.lower(), policy)
+    if p.name == "metadata.jsonl" or p.suffix.lower() == SAMPLES_SUFFIX:
+        return policy.max_metadata_bytes
+    return _type_limit(p.suffix.lower(), policy)
 
 
 def _pair(files: dict[str, Candidate], candidates, rejections, policy: Policy) -> None:
@@ -251,13 +255,57 @@ def _read_metadata(folder: PurePosixPath, c: Candidate, rejections, policy: Poli
     return captions
 
 
+def expand(candidates: list[Candidate], policy: Policy = DEFAULT_POLICY):
+    """The candidates one at a time, a writing-samples file replaced by one candidate per line."""
+    for c in candidates:
+        yield from writing_samples(c, policy) or [c]
+
+
+def writing_samples(c: Candidate, policy: Policy = DEFAULT_POLICY) -> list[Candidate] | None:
+    """A ``.jsonl`` file of writing samples (``{"brief": "...", "copy": "..."}`` per line, the brief
+    optional) as one text candidate per line, the brief as its caption; None for any other file.
+    The file is size-checked before it is read; a bad line is refused alone, with its line number."""
+    p = PurePosixPath(c.name.split(":")[-1])
+    if p.suffix.lower() != SAMPLES_SUFFIX or p.name == "metadata.jsonl":
+        return None
+    if c.problem is None and c.size > policy.max_metadata_bytes:
+        c.problem = f"writing-samples file is {c.size} bytes, over the limit of {policy.max_metadata_bytes}"
+    try:
+        if c.problem:
+            raise Unreadable(c.problem)
+        text = c.read(policy.max_metadata_bytes).decode("utf-8")
+    except Unreadable as exc:
+        return [Candidate.refused(c.name, exc.reason)]
+    except UnicodeDecodeError:
+        return [Candidate.refused(c.name, "not UTF-8 text (is it really a JSONL file?)")]
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        name = f"{c.name} line {lineno}"
+        try:
+            row = load_json(line, c.name, lineno)
+        except UntrustedInput as exc:
+            out.append(Candidate.refused(name, exc.reason))
+            continue
+        brief = row.get("brief") if isinstance(row, dict) else None
+        if not isinstance(row, dict) or not isinstance(row.get("copy"), str) or not isinstance(brief, (str, type(None))):
+            out.append(Candidate.refused(name, 'not a JSON object with a "copy" text (and an optional "brief" text)'))
+        elif not row["copy"].strip():
+            out.append(Candidate.refused(name, "the copy is empty"))
+        else:
+            out.append(Candidate.from_bytes(name, row["copy"].strip().encode("utf-8"), (brief or "").strip() or None,
+                                            suffix=".txt"))
+    return out or [Candidate.refused(c.name, 'no writing samples in it (one {"brief": ..., "copy": ...} per line)')]
+
+
 # --- validating one candidate ---------------------------------------------------------
 
 
 def validate(c: Candidate, policy: Policy = DEFAULT_POLICY) -> Accepted | Rejection:
     """Check one candidate: its type and size before reading it, then its content. Never raises on bad input."""
     member = c.name.split(":")[-1]
-    suffix = PurePosixPath(member).suffix.lower()
+    suffix = c.suffix or PurePosixPath(member).suffix.lower()
     if c.problem:
         return Rejection(c.name, c.problem)
     if c.size == 0:
@@ -266,7 +314,7 @@ def validate(c: Candidate, policy: Policy = DEFAULT_POLICY) -> Accepted | Reject
         return Rejection(c.name, "SVG is not accepted (it can carry scripts); export it as PNG or WebP")
     limit = _type_limit(suffix, policy)
     if limit is None:
-        return Rejection(c.name, f"unsupported file type '{suffix or '(none)'}'; accepted: PNG, JPEG, WebP images and .txt/.md text")
+        return Rejection(c.name, f"unsupported file type '{suffix or '(none)'}'; accepted: PNG, JPEG, WebP images, .txt/.md text and .jsonl writing samples")
     if c.size > limit:
         return Rejection(c.name, f"{'image' if suffix in IMAGE_FORMATS else 'text'} file is {c.size} bytes, over the limit of {limit}")
     caption = c.caption
@@ -287,7 +335,7 @@ def validate(c: Candidate, policy: Policy = DEFAULT_POLICY) -> Accepted | Reject
         return Rejection(c.name, "SVG is not accepted (it can carry scripts); export it as PNG or WebP")
     if suffix in IMAGE_FORMATS:
         return _validate_image(c.name, data, caption, IMAGE_FORMATS[suffix], policy)
-    return _validate_text(c.name, data)
+    return _validate_text(c.name, data, caption)
 
 
 def _read_caption(f: Candidate, policy: Policy) -> str | Rejection:
@@ -301,7 +349,7 @@ def _read_caption(f: Candidate, policy: Policy) -> str | Rejection:
         return Rejection(f.name, f"its caption file {f.name} could not be read ({exc.reason})")
 
 
-def _validate_text(name: str, data: bytes) -> Accepted | Rejection:
+def _validate_text(name: str, data: bytes, caption: str | None = None) -> Accepted | Rejection:
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -310,7 +358,7 @@ def _validate_text(name: str, data: bytes) -> Accepted | Rejection:
         return Rejection(name, "contains NUL bytes: binary content named as text")
     if not text.strip():
         return Rejection(name, "text file has no text")
-    return Accepted(name, data, "text", "text/plain; charset=utf-8", None)
+    return Accepted(name, data, "text", "text/plain; charset=utf-8", caption)
 
 
 def _validate_image(name: str, data: bytes, caption: str | None, expected: str, policy: Policy) -> Accepted | Rejection:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
-from studio.portfolio.intake import Accepted, Candidate, Consent, IntakeReport, Rejection, collect, validate
+from studio.portfolio.intake import Accepted, Candidate, Consent, IntakeReport, Rejection, collect, expand, validate
 from studio.rights import ledger
 from studio.store.tables import Blob, ConsentRecord, Creator, PortfolioItem, utcnow
 
@@ -65,7 +65,9 @@ class Portfolio:
         with self.ctx.reading() as s:
             creator = self.ctx.creator_row(s, handle)
         report = IntakeReport(rejected=list(rejected))
-        for candidate in candidates:  # read, check and store one file at a time: memory stays one file's worth
+        # read, check and store one file at a time (a writing-samples file one line at a time): memory stays
+        # one file's worth
+        for candidate in expand(candidates, self.ctx.policy):
             result = validate(candidate, self.ctx.policy)
             if isinstance(result, Rejection):
                 report.rejected.append(result)

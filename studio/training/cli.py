@@ -2,22 +2,29 @@
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
 from studio.cli_helpers import add_dataclass_options, dataclass_options, open_studio
 from studio.errors import StudioError
 from studio.quality.gate import score_rows
-from studio.training.config import TrainConfig
+from studio.training.config import TextTrainConfig, TrainConfig
 
 
 def register(sub, common) -> None:
     p = sub.add_parser("train", parents=[common], help="train a creator's model (LoRA) or a model from a folder",
-                       description="Train on a creator's consented portfolio (HANDLE), or on a folder of images with "
-                                   "same-name .txt captions or metadata.jsonl (PORTFOLIO_DIR --out MODEL_DIR).")
+                       description="Train on a creator's consented portfolio (HANDLE), or on a folder (PORTFOLIO_DIR "
+                                   "--out MODEL_DIR) of images with same-name .txt captions or metadata.jsonl, or of "
+                                   "writing samples (.txt files, or .jsonl files of {\"brief\", \"copy\"} lines) "
+                                   "for a text model.")
     p.add_argument("target", metavar="HANDLE|PORTFOLIO_DIR")
     p.add_argument("--out", type=Path, default=None, help="model folder (required when training on a folder)")
+    p.add_argument("--kind", choices=["auto", "image", "text"], default=None,
+                   help="image or text model (default: what the portfolio or folder holds)")
     add_dataclass_options(p, TrainConfig)
+    add_dataclass_options(p, TextTrainConfig, skip=tuple(f.name for f in dataclasses.fields(TrainConfig)))
+    text_defaults(p)
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of a stopped run")
     p.set_defaults(func=cmd_train)
 
@@ -43,6 +50,27 @@ def register(sub, common) -> None:
     p.add_argument("handle")
     p.add_argument("--version", default=None)
     p.set_defaults(func=cmd_model_gate)
+
+
+def text_defaults(parser) -> None:
+    """Say a shared flag's text-model default in its help, where it differs from the image one."""
+    from studio.options import default_of
+
+    image = {f.name: default_of(f) for f in dataclasses.fields(TrainConfig)}
+    for f in dataclasses.fields(TextTrainConfig):
+        action = next((a for a in parser._actions if a.dest == f.name), None)
+        if action is not None and f.name in image and default_of(f) != image[f.name] and action.help:
+            action.help += f" (text models: {default_of(f)})"
+
+
+def folder_kind(folder: Path, asked: str | None) -> str:
+    """image or text for training on a plain folder: as asked, else text only if it holds no image."""
+    from studio.portfolio.intake import IMAGE_FORMATS
+
+    if asked in ("image", "text"):
+        return asked
+    images = any(p.suffix.lower() in IMAGE_FORMATS for p in folder.rglob("*") if p.is_file() and not p.is_symlink())
+    return "image" if images else "text"
 
 
 class TerminalProgress:
@@ -80,7 +108,11 @@ class TerminalProgress:
 
             folder = self.out_dir / "samples"
             folder.mkdir(parents=True, exist_ok=True)
-            image_grid(e.images).save(folder / f"step-{e.step:06d}.png")
+            if e.texts:
+                (folder / f"step-{e.step:06d}.txt").write_text(
+                    "\n\n".join(f"{p}\n-> {t}" for p, t in zip(e.prompts, e.texts)) + "\n")
+            else:
+                image_grid(e.images).save(folder / f"step-{e.step:06d}.png")
         elif e.kind == "checkpoint":
             self.say(f"checkpoint at step {e.step}: {e.path}")
         elif e.kind in ("done", "cancelled"):
@@ -91,24 +123,40 @@ class TerminalProgress:
                 self.say(e.message)
 
 
+def given(cls) -> set[str]:
+    return {f.name for f in dataclasses.fields(cls)}
+
+
 def cmd_train(args, out) -> int:
     folder = Path(args.target)
-    options = dataclass_options(args, TrainConfig)
     if folder.is_dir():
-        from studio.models.bases import default_base
-        from studio.training import data, lora
-
         if args.out is None:
             raise StudioError("training on a folder needs --out MODEL_DIR")
-        options.setdefault("base", default_base())
-        options.setdefault("name", args.out.resolve().name)
-        cfg = TrainConfig(**options)
+        kind = folder_kind(folder, args.kind)
         skipped: list[str] = []
-        examples = data.from_folder(folder, cfg.trigger, skipped=skipped)
+        progress = TerminalProgress(args.out, out.as_json)
+        options = dataclass_options(args, TextTrainConfig if kind == "text" else TrainConfig)
+        options.setdefault("name", args.out.resolve().name)
+        if kind == "text":
+            from studio.training import text_data, text_lora
+
+            image_only = sorted(f for f in given(TrainConfig) - given(TextTrainConfig) if getattr(args, f) is not None)
+            if image_only:
+                raise StudioError(f"{', '.join('--' + f.replace('_', '-') for f in image_only)}: for image models only")
+            cfg = TextTrainConfig(**options)
+            examples = text_data.from_folder(folder, skipped=skipped)
+            train = text_lora.train
+        else:
+            from studio.models.bases import default_base
+            from studio.training import data, lora
+
+            options.setdefault("base", default_base())
+            cfg = TrainConfig(**options)
+            examples = data.from_folder(folder, cfg.trigger, skipped=skipped)
+            train = lora.train
         for line in skipped:
             out.warn(f"skipped {line}")
-        progress = TerminalProgress(args.out, out.as_json)
-        result = lora.train(cfg, examples, args.out, on_event=progress, resume=args.resume)
+        result = train(cfg, examples, args.out, on_event=progress, resume=args.resume)
         m = result.get("manifest", {}).get("metrics", {})
         out.emit({"status": result["status"], "path": str(args.out.resolve()), "step": result["step"], "metrics": m},
                  f"model saved to {args.out} ({m.get('steps')} steps, final loss {m.get('final_loss')}, "
@@ -120,7 +168,8 @@ def cmd_train(args, out) -> int:
     st = open_studio(args)
     handle = args.target
     progress = TerminalProgress(None, out.as_json)
-    v = st.train(handle, on_event=progress, resume=args.resume, **options)
+    options = {f: getattr(args, f) for f in {*given(TrainConfig), *given(TextTrainConfig)} if getattr(args, f) is not None}
+    v = st.train(handle, on_event=progress, resume=args.resume, kind=args.kind, **options)
     if v is None:
         return 1
     data = {"version": v.id, "number": v.number, "path": str(v.path), "metrics": v.metrics}

@@ -55,6 +55,8 @@ class TrainConfig:
     threads: int | None = option(None, "torch CPU threads (default: 1 on a busy machine)", min=1, max=1024)
     name: str | None = option(None, "model name (file names, card title; default: the folder's name)")
 
+    kind = "image"
+
     def __post_init__(self):
         check_bounds(self)
         if self.lr is not None and not (0 < float(self.lr) < 1):
@@ -82,7 +84,51 @@ class TrainEvent:
     loss: float | None = None
     steps_per_s: float | None = None
     eta_s: float | None = None
-    images: list = field(default_factory=list)  # PIL images (samples)
+    images: list = field(default_factory=list)  # PIL images (samples of an image model)
+    texts: list[str] = field(default_factory=list)  # copy written (samples of a text model)
     prompts: list[str] = field(default_factory=list)
     path: str | None = None  # checkpoint or model folder
     message: str | None = None
+
+
+TEXT_BASE_NAME = "studio-tiny-text"
+
+
+@dataclass
+class TextTrainConfig:
+    """Every knob of a text model's training run (`studio train --kind text`); recorded in the manifest.
+
+    The fields it shares with `TrainConfig` mean the same; their text defaults were chosen by measurement
+    on the tuning writers (`bench/bench_text_train.py`), never on the writers the figures are reported on.
+    """
+
+    base: str = option(TEXT_BASE_NAME, "studio-tiny-text (the embedded text base) or a local transformers "
+                       "causal-LM folder; a creator's run defaults to $STUDIO_TEXT_BASE if set", panel="main")
+    steps: int = option(150, "optimisation steps", min=1, max=1_000_000, panel="main")
+    rank: int = option(16, "LoRA rank", min=1, max=1024, panel="main")
+    alpha: float | None = option(None, "LoRA alpha (default: the rank, a scale of 1)", min=0.0)
+    lr: float = option(2e-3, "learning rate", min=0.0, max=1.0, panel="main")
+    batch_size: int = option(8, "writing samples per step", min=1, max=4096, panel="main")
+    seed: int = option(0, "random seed (the same seed and data give the same weights)", min=0, panel="main")
+    device: str = option("auto", "auto, cpu, cuda, cuda:N or mps")
+    checkpoint_every: int = option(50, "write a resumable checkpoint every N steps (0: never)", min=0)
+    keep_checkpoints: int = option(2, "checkpoints kept on disk (older ones are removed)", min=1, max=1000)
+    sample_every: int = option(50, "preview samples every N steps (0: never)", min=0, panel="main")
+    holdout: float = option(0.15, "share of samples held out for the quality gate (none below 4 samples)",
+                            min=0.0, max=0.9)
+    warmup_steps: int = option(10, "steps of linear learning-rate warm-up", min=0)
+    threads: int | None = option(None, "torch CPU threads (default: 1 on a busy machine)", min=1, max=1024)
+    name: str | None = option(None, "model name (file names, card title; default: the folder's name)")
+
+    kind = "text"
+
+    def __post_init__(self):
+        check_bounds(self)
+        if not 0 < float(self.lr) < 1:
+            raise StudioError(f"--lr must be between 0 and 1, not {self.lr}")
+
+    def learning_rate(self, base: Path) -> float:
+        return float(self.lr)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "kind": "text"}

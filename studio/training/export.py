@@ -163,6 +163,55 @@ Outputs are non-exclusive.
     return path
 
 
+def write_text_card(folder: Path, manifest: dict) -> Path:
+    """README.md of a text model, with Hugging Face YAML metadata, from the manifest's facts only."""
+    cfg, metrics, base = manifest["config"], manifest["metrics"], manifest["base"]
+    n_train = sum(1 for i in manifest["items"] if i["role"] == "train")
+    n_hold = sum(1 for i in manifest["items"] if i["role"] == "holdout")
+    base_id = base["name"] if "/" not in base["name"] else Path(base["name"]).name
+    who = (f"creator {manifest['creator']}'s own writing samples, each with a recorded consent record"
+           if manifest.get("creator") else "a folder of writing samples")
+    yaml = ["---", f"base_model: {base_id}", "library_name: peft", "license: other", "pipeline_tag: text-generation",
+            "tags:", "- text-generation", "- lora", "- peft", "- studio", "inference: false", "---", ""]
+    body = f"""# {manifest['name']}
+
+A personal LoRA text model trained by **studio** on {who}.
+Base model: `{base['name']}` (sha256 `{base['sha256'][:16]}...`).
+
+## Use
+
+```python
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from peft import PeftModel
+base = AutoModelForCausalLM.from_pretrained("{base['path']}")
+tokenizer = AutoTokenizer.from_pretrained("{base['path']}")
+model = PeftModel.from_pretrained(base, "{Path(folder).resolve()}")
+```
+
+Prompt with the brief, then `copy:` (see `studio.text.inference.brief_prompt`); on the embedded base the
+business's name comes out as the slot `[business]`, which `studio.text.inference.write` fills in.
+
+## Training
+
+| | |
+|---|---|
+| writing samples | {n_train} trained on, {n_hold} held out for the quality gate |
+| steps | {metrics.get('steps')} at batch {cfg['batch_size']} |
+| LoRA | rank {cfg['rank']}, alpha {cfg['alpha'] or cfg['rank']}, on every attention and MLP projection |
+| optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps; loss on the copy only |
+| seed | {cfg['seed']} |
+| final loss (mean of last 20 steps) | {metrics.get('final_loss')} |
+| time | {metrics.get('seconds')} s on {metrics.get('device')} ({metrics.get('steps_per_s')} steps/s) |
+
+Defaults were chosen by measurement on the tuning writers (`bench/bench_text_train.py`); see
+`studio.training.config.TextTrainConfig`. Every sample's sha256, brief and consent record are listed in
+`training_manifest.json`. Outputs are non-exclusive.
+"""
+    path = Path(folder) / "README.md"
+    path.write_text("\n".join(yaml) + body)
+    return path
+
+
 def image_grid(images, columns: int | None = None):
     """Images side by side in one picture (sample previews)."""
     from PIL import Image

@@ -18,8 +18,6 @@ What it does differently from the reference diffusers script, and why:
 
 from __future__ import annotations
 
-import json
-import shutil
 import threading
 import time
 from collections.abc import Callable
@@ -28,7 +26,7 @@ from pathlib import Path
 
 from studio.errors import StudioError
 from studio.models.bases import LOAD_LOCK, base_sha256, cpu_threads, quiet_libraries, resolve_base
-from studio.training import data, export
+from studio.training import checkpoints, data, export
 from studio.training.config import TrainConfig, TrainEvent
 
 # Attention and feed-forward layers of every transformer block: kohya-ss's standard SD LoRA layers, and
@@ -54,7 +52,6 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     from diffusers import AutoencoderKL, DDPMScheduler, StableDiffusionPipeline, UNet2DConditionModel
     from diffusers.training_utils import cast_training_params
     from peft import LoraConfig
-    from safetensors.torch import load_file, save_file
     from transformers import CLIPTextModel, CLIPTokenizer
 
     quiet_libraries()
@@ -141,16 +138,12 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     step, losses, elapsed_before = 0, [], 0.0
 
     # --- 6. resume from the last complete checkpoint -------------------------------------------------
-    checkpoints = sorted((p for p in out.glob("checkpoint-*") if (p / "state.json").is_file()),
-                         key=lambda p: int(p.name.split("-")[1]))
-    if resume and checkpoints:
-        ckpt = checkpoints[-1]
+    ckpt = checkpoints.latest(out) if resume else None
+    if ckpt is not None:
         export.load_adapter(ckpt, accelerator.unwrap_model(unet),
                             accelerator.unwrap_model(text_encoder) if cfg.train_text_encoder else None)
-        optimizer.load_state_dict(torch.load(ckpt / "optimizer.pt", weights_only=True, map_location="cpu"))
-        state = json.loads((ckpt / "state.json").read_text())
+        rng, state = checkpoints.read(ckpt, optimizer)
         lr_schedule.load_state_dict(state["lr_schedule"])
-        rng = load_file(str(ckpt / "rng.safetensors"))
         gen.set_state(rng["batches"])
         torch.set_rng_state(rng["torch"])
         step, losses, elapsed_before = state["step"], state["losses"], state["seconds"]
@@ -159,24 +152,15 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         emit(TrainEvent("resumed", 0, cfg.steps, message="no checkpoint to resume from; starting at step 0"))
 
     def save_checkpoint(at: int) -> Path:
-        """adapter + optimiser + schedule + RNG + step, written to a temp folder then renamed."""
-        final = out / f"checkpoint-{at}"
-        tmp = out / f".checkpoint-{at}.tmp"
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir()
-        export.save_adapter(tmp, accelerator.unwrap_model(unet),
-                            accelerator.unwrap_model(text_encoder) if cfg.train_text_encoder else None)
-        torch.save(optimizer.state_dict(), tmp / "optimizer.pt")
-        save_file({"batches": gen.get_state(), "torch": torch.get_rng_state()}, str(tmp / "rng.safetensors"))
-        (tmp / "state.json").write_text(json.dumps({
-            "step": at, "losses": losses, "seconds": elapsed_before + (time.perf_counter() - t_start),
-            "lr_schedule": lr_schedule.state_dict(), "config": cfg.as_dict()}))
-        shutil.rmtree(final, ignore_errors=True)
-        tmp.rename(final)
-        old = sorted((p for p in out.glob("checkpoint-*") if p != final), key=lambda p: int(p.name.split("-")[1]))
-        for p in old[:max(0, len(old) - cfg.keep_checkpoints + 1)]:
-            shutil.rmtree(p, ignore_errors=True)
-        return final
+        """adapter + optimiser + schedule + RNG + step (`checkpoints.write`: atomic, the newest kept)."""
+        return checkpoints.write(
+            out, at, write_adapter=lambda folder: export.save_adapter(
+                folder, accelerator.unwrap_model(unet),
+                accelerator.unwrap_model(text_encoder) if cfg.train_text_encoder else None),
+            optimizer=optimizer, rng={"batches": gen.get_state(), "torch": torch.get_rng_state()},
+            state={"losses": losses, "seconds": elapsed_before + (time.perf_counter() - t_start),
+                   "lr_schedule": lr_schedule.state_dict(), "config": cfg.as_dict()},
+            keep=cfg.keep_checkpoints)
 
     def samples() -> list:
         """Preview images for fixed prompts and seeds, from the adapters as they are now."""

@@ -8,7 +8,9 @@ is listed by `runs()` for every view of the same home in this process.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -16,8 +18,8 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.rights.audit import active_consents
-from studio.training import data
-from studio.training.config import TrainConfig
+from studio.training import data, text_data
+from studio.training.config import TEXT_BASE_NAME, TextTrainConfig, TrainConfig
 from studio.training.runs import TrainingRun
 from studio.training.versions import Versions
 
@@ -25,6 +27,20 @@ log = logging.getLogger("studio.training")
 
 _RUNS: dict[str, list[TrainingRun]] = {}  # resolved home -> its runs in this process, oldest first
 _RUNS_LOCK = threading.Lock()
+
+
+def model_kind(handle: str, items: list, asked: str | None) -> str:
+    """Image or text: as asked, else what the creator's consented items are (both: the creator chooses)."""
+    if asked not in (None, "auto", "image", "text"):
+        raise StudioError(f"--kind must be auto, image or text, not {asked!r}")
+    if asked in ("image", "text"):
+        return asked
+    kinds = {i.kind for i in items if i.active}
+    if kinds == {"text"}:
+        return "text"
+    if kinds >= {"image", "text"}:
+        raise StudioError(f"{handle!r} has both images and writing samples; choose --kind image or --kind text")
+    return "image"
 
 
 class FolderLock:
@@ -89,23 +105,21 @@ class Training:
 
     def _prepare(self, handle: str, resume: bool, options: dict):
         """Everything that can be refused is refused here, before any thread or file exists."""
-        from studio.models.bases import default_base
-
         self.creators.require_vetted(handle)
         options = dict(options)
-        options.setdefault("base", default_base())
-        if options.get("trigger") is None:
-            options["trigger"] = self.creators.get(handle).style_word
-        options.setdefault("name", f"{handle}-style")
-        config = TrainConfig(**options)
         items = self.portfolio.training_items(handle)
+        kind = model_kind(handle, items, options.pop("kind", None))
+        config = self._config(handle, kind, options)
         trusted = active_consents(self.ctx, handle)
         changed = [i.id for i in items if i.consent_id not in trusted]
         if changed:
             raise StudioError(f"the consent of {len(changed)} of {handle}'s items ({', '.join(changed[:3])}) in the "
                               "database does not match the rights ledger; nothing was trained. Run `studio rights "
                               "verify` to see what changed")
-        examples = data.from_items(handle, items, self.ctx.blobs, config.trigger)
+        if kind == "text":
+            examples = text_data.from_items(handle, items, self.ctx.blobs)
+        else:
+            examples = data.from_items(handle, items, self.ctx.blobs, config.trigger)
         out = (self.versions.unfinished(handle) if resume else None) or self.versions.reserve(handle)
         lock = FolderLock(out)
         lock.acquire()
@@ -114,12 +128,31 @@ class Training:
             _RUNS.setdefault(self._key, []).append(run)
         return run, examples, lock
 
+    def _config(self, handle: str, kind: str, options: dict) -> TrainConfig | TextTrainConfig:
+        """The run's settings: the options given, the rest from the kind's own declared defaults."""
+        from studio.models.bases import default_base
+
+        if kind == "text":
+            allowed = {f.name for f in dataclasses.fields(TextTrainConfig)}
+            image_only = sorted(k for k in options if k not in allowed)
+            if image_only:
+                raise StudioError(f"{', '.join('--' + k.replace('_', '-') for k in image_only)}: for image models only")
+            options.setdefault("base", os.environ.get("STUDIO_TEXT_BASE") or TEXT_BASE_NAME)
+            options.setdefault("name", f"{handle}-writing")
+            return TextTrainConfig(**options)
+        options.setdefault("base", default_base())
+        if options.get("trigger") is None:
+            options["trigger"] = self.creators.get(handle).style_word
+        options.setdefault("name", f"{handle}-style")
+        return TrainConfig(**options)
+
     def _execute(self, run: TrainingRun, examples: list, lock: FolderLock, raise_errors: bool) -> None:
-        from studio.training import lora
+        from studio.training import lora, text_lora
 
         self.ctx.emit(EventKind.TRAINING_STARTED, run.handle, run=run.id)
         try:
-            result = lora.train(run.config, examples, run.path, on_event=run.record, cancel=run.cancel_event,
+            loop = text_lora if run.config.kind == "text" else lora
+            result = loop.train(run.config, examples, run.path, on_event=run.record, cancel=run.cancel_event,
                                 resume=run.resume, creator=run.handle)
             if result["status"] != "done":
                 run.finish("cancelled")

@@ -94,7 +94,7 @@ class Versions:
 
     def record(self, handle: str, folder: Path, manifest: dict) -> VersionView:
         """Record a finished training run as the creator's next model version (event model.trained)."""
-        weights = (Path(folder) / WEIGHTS_NAME).read_bytes()
+        weights = (Path(folder) / manifest.get("weights_file", WEIGHTS_NAME)).read_bytes()
         with self.ctx.transaction() as s:
             creator = self.ctx.creator_row(s, handle)
             model = model_row(s, creator)

@@ -315,7 +315,7 @@ def test_huge_files_are_refused_by_type_or_size_before_a_byte_is_read(vetted, tm
         tracemalloc.stop()
     assert {r.name: r.reason for r in report.rejected} == {
         "work/essay.md": "text file is 2147483648 bytes, over the limit of 1000000",
-        "work/film.mp4": "unsupported file type '.mp4'; accepted: PNG, JPEG, WebP images and .txt/.md text",
+        "work/film.mp4": "unsupported file type '.mp4'; accepted: PNG, JPEG, WebP images, .txt/.md text and .jsonl writing samples",
         "work/poster.png": "image file is 2147483648 bytes, over the limit of 100000000"}
     assert [a["file"] for a in report.added] == ["work/good.png"]
     assert peak < 20_000_000
