@@ -177,7 +177,7 @@ def cmd_rights_verify(args, out: Output) -> int:
 
 def cmd_rights_identify(args, out: Output) -> int:
     st = open_studio(args)
-    rows = [{"file": str(path), **st.identify(path)} for path in args.files]
+    rows = [{"file": str(path), **(st.identify_text(path) if args.text else st.identify(path))} for path in args.files]
     out.emit(rows, "\n".join(f"{r['file']}: {r['message']}" for r in rows))
     return 0 if all(r["found"] for r in rows) else 1
 
@@ -349,8 +349,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--deep", action="store_true", help="also re-hash every blob and weights file the ledger names")
     p.set_defaults(func=cmd_rights_verify)
     p = rights.add_parser("identify", parents=[common],
-                          help="which sale a file comes from, by the invisible mark in its pixels")
+                          help="which sale a file comes from, by the invisible mark in its pixels; with --text, "
+                               "which text model wrote a text, by its watermark (z-score and p-value)")
     p.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    p.add_argument("--text", action="store_true", help="the files are texts: test every text model's watermark")
     p.set_defaults(func=cmd_rights_identify)
     p = rights.add_parser("report", parents=[common],
                           help="per asset: owner, licence, model version, training items and consent, money")

@@ -300,9 +300,14 @@ class Studio:
         """Which sale a file's pixels come from, by the invisible mark (or "not from this studio")."""
         return self._files.identify(source)
 
-    def verify_file(self, source: bytes | str | Path) -> dict:
-        """A delivered file's C2PA manifest against this home's root, its bytes and its mark, with what is wrong."""
-        return self._files.verify(source)
+    def identify_text(self, source: bytes | str | Path) -> dict:
+        """Which of this studio's text models wrote a text, by their watermarks (z-score and p-value)."""
+        return self._files.identify_text(source)
+
+    def verify_file(self, source: bytes | str | Path, record: bytes | str | Path | None = None) -> dict:
+        """A delivered file's content credentials against this home's root (a text's detached ``record``,
+        by default ``NAME.provenance.json`` beside it), its bytes and its mark, with what is wrong."""
+        return self._files.verify(source, record)
 
     def analytics(self) -> PlatformAnalytics:
         """Sales, revenue and conversion per day and creator level; no group of fewer than 5 buyers is shown."""

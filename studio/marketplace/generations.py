@@ -28,6 +28,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.rights import ledger
+from studio.marketplace import texts
 from studio.marketplace.listing import stopped
 from studio.store.tables import Blob, Creator, Generation, Model, ModelVersion, Purchase
 from studio.training.data import with_trigger
@@ -128,10 +129,23 @@ class Generations:
         version, model = self._version_for(handle, version_id, buyer)
         if buyer is not None:
             self._check_quota(buyer, int(n))
-        pipe = inference.pipeline(self.ctx.home / version.path, device=device or default_device())
-        prompt = inference.check_prompt(pipe, with_trigger(prompt, version.trigger))
         seed = secrets.randbelow(2**31) if seed is None else int(seed)
-        refs = self.reference_hashes(version)
+        seeds = list(range(seed, seed + int(n)))
+        if texts.is_text(version.manifest):  # a text model: the prompt is a brief; outputs are watermarked copy
+            prompt = texts.check_brief(prompt)
+            media = texts.MEDIA_TYPE
+            rendered = [(s, clean, preview, None, flag) for s, clean, preview, flag
+                        in texts.render(self.ctx.home, self.ctx.blobs, version.id, self.ctx.home / version.path,
+                                        version.manifest, prompt, seeds)]
+        else:
+            pipe = inference.pipeline(self.ctx.home / version.path, device=device or default_device())
+            prompt = inference.check_prompt(pipe, with_trigger(prompt, version.trigger))
+            refs, media = self.reference_hashes(version), "image/png"
+            rendered = []
+            for s, img in zip(seeds, inference.render_many(pipe, prompt, seeds)):
+                h = inference.phash(img)
+                rendered.append((s, inference.png_bytes(img), inference.png_bytes(inference.watermark(img)), h,
+                                 inference.memorisation_flag(h, refs)))
         price_id, price = (self.listing.current_price(model.id) if buyer else None) or (None, None)
         if price is not None:  # a running price test decides the price this buyer is shown (recorded as its arm)
             from studio.pricing.live import assignment
@@ -139,18 +153,14 @@ class Generations:
             with self.ctx.reading() as reading:
                 price_id, price = assignment(reading, model.id, buyer, self.ctx.now()) or (price_id, price)
         out = []
-        seeds = list(range(seed, seed + int(n)))
-        for s, img in zip(seeds, inference.render_many(pipe, prompt, seeds)):
-            clean, preview = inference.png_bytes(img), inference.png_bytes(inference.watermark(img))
-            h = inference.phash(img)
-            flag = inference.memorisation_flag(h, refs)
+        for s, clean, preview, h, flag in rendered:
             clean_sha, preview_sha = self.ctx.blobs.put(clean), self.ctx.blobs.put(preview)
             with self.ctx.transaction() as session:
                 if buyer is not None:  # again inside the transaction: another request may have used the quota
                     self._check_quota(buyer, 1, session)
                 for sha, size in ((clean_sha, len(clean)), (preview_sha, len(preview))):
                     if session.get(Blob, sha) is None:
-                        session.add(Blob(sha256=sha, size=size, media_type="image/png"))
+                        session.add(Blob(sha256=sha, size=size, media_type=media))
                 session.flush()
                 row = Generation(model_version_id=version.id, creator_id=model.creator_id, prompt=prompt, seed=s,
                                  buyer=buyer, blob_sha256=clean_sha, preview_sha256=preview_sha, phash=h,

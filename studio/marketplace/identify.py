@@ -28,7 +28,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.marketplace import licences
 from studio.store.blobs import sha256_bytes
-from studio.store.tables import Creator, Generation, Licence, Purchase
+from studio.store.tables import Creator, Generation, Licence, Model, ModelVersion, Purchase
 
 NOT_OURS = "not from this studio: its pixels carry no mark of this studio's"
 
@@ -90,11 +90,54 @@ class FileChecks:
                                                   f"{sale['buyer']} (purchase {sale['purchase']}, licence "
                                                   f"{sale['licence']})"}
 
-    def verify(self, source: bytes | str | Path) -> dict:
-        """Manifest, hash binding and mark of one file; ``ok`` only if all three hold."""
+    def identify_text(self, source: bytes | str | Path) -> dict:
+        """Which of this studio's text models wrote a text, by each model version's watermark (a z-score and
+        p-value each; the most significant is reported), and the sale if the text is a delivered file as is."""
+        from studio.marketplace import texts
+        from studio.text import inference as text_inference
+
+        data = _data(source)
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise StudioError("not UTF-8 text: `identify --text` reads plain text files") from None
+        sale = self._sale(Purchase.delivered_sha256 == sha256_bytes(data))
+        with self.ctx.reading() as s:
+            rows = s.execute(select(ModelVersion, Creator.handle).join(Model, Model.id == ModelVersion.model_id)
+                             .join(Creator, Creator.id == Model.creator_id)).all()
+            versions = [(v.id, v.number, handle, self.ctx.home / v.path) for v, handle in rows
+                        if texts.is_text(v.manifest)]
+        scores = []
+        for version_id, number, handle, folder in versions:
+            model, tokenizer = text_inference.load(folder)
+            mark = texts.watermark(self.ctx.home, version_id, model.config.vocab_size, create=False)
+            if mark is not None:
+                d = mark.detect_text(text, tokenizer)
+                scores.append({"version": version_id, "number": number, "creator": handle, "z": d.z,
+                               "p_value": d.p_value, "scored_tokens": d.scored, "threshold": mark.p_threshold})
+        best = min(scores, key=lambda r: r["p_value"], default=None)
+        # one test per model version: the verdict holds the family-wise false-positive rate (Bonferroni)
+        found = bool(best and best["p_value"] * len(scores) <= best["threshold"]) or sale is not None
+        if sale is not None:
+            message = (f"the file delivered for generation {sale['generation']} by {sale['creator']}, bought by "
+                       f"{sale['buyer']} (purchase {sale['purchase']})")
+        elif found:
+            message = (f"written by {best['creator']}'s text model v{best['number']} (watermark z = {best['z']}, "
+                       f"p = {best['p_value']:.2g}, {len(scores)} model(s) tested)")
+        elif best is not None and best["scored_tokens"] < 16:
+            message = "too short to tell: fewer than 16 distinct token pairs"
+        else:
+            message = "no text model of this studio's watermark is in it"
+        return {"found": found, "message": message, "best": best, "models": scores, "sale": sale}
+
+    def verify(self, source: bytes | str | Path, record: bytes | str | Path | None = None) -> dict:
+        """Manifest, hash binding and mark of one file; ``ok`` only if all three hold. A text file is checked
+        against its detached provenance record (``record``, or ``NAME.provenance.json`` beside it)."""
         from studio.rights import provenance
 
         data = _data(source)
+        if record is not None or (isinstance(source, (str, Path)) and Path(source).suffix == ".txt"):
+            return self._verify_text(data, record if record is not None else Path(source).with_suffix(".provenance.json"))
         prov = provenance.read(data, trust_root=self.purchases.chain())
         if prov.has_manifest and prov.edit is not None and prov.generation is None:
             return self._verify_edit(data, prov)
@@ -133,6 +176,29 @@ class FileChecks:
         return {"ok": ok, "state": prov.state, "trusted": prov.trusted, "has_manifest": prov.has_manifest,
                 "signer": prov.signer_organization, "problems": problems, "mark_id": mark,
                 "identified": identified, "sale": sale, "edit": None}
+
+    def _verify_text(self, data: bytes, record: bytes | str | Path) -> dict:
+        """A delivered text: its detached record against this home's root, and its bytes against the sale."""
+        from studio.rights import detached
+
+        if isinstance(record, Path) and not record.is_file():
+            return {"ok": False, "trusted": False, "has_manifest": False, "problems": [
+                f"no provenance record {record.name} beside it: the text alone cannot be verified"], "sale": None}
+        v = detached.verify(data, _data(record) if isinstance(record, Path) else record,
+                            trust_root=self.purchases.chain().root_cert_pem)
+        sale = self._sale(Purchase.generation_id == v.claim.get("generation_id")) if v.claim else None
+        problems = list(v.problems)
+        if sale is None:
+            problems.append("no purchase of this studio records the generation its record names")
+        elif sale["delivered_sha256"] != sha256_bytes(data):
+            problems.append("its bytes are not the file delivered for this purchase (the sha256 differs)")
+        elif v.claim.get("buyer") != sale["buyer"]:
+            problems.append(f"its record says buyer {v.claim.get('buyer')!r}, the ledger's purchase {sale['buyer']!r}")
+        problems = list(dict.fromkeys(problems))
+        return {"ok": v.trusted and not problems, "trusted": v.trusted, "has_manifest": True, "signer": v.signer,
+                "problems": problems, "mark_id": None, "sale": sale, "edit": None,
+                "identified": (f"generation {sale['generation']}, bought by {sale['buyer']} (purchase "
+                               f"{sale['purchase']})") if sale else None}
 
     def _verify_edit(self, data: bytes, prov) -> dict:
         """A file finished by hand: its manifest, and its bytes against the file delivered for the job."""

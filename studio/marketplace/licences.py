@@ -89,17 +89,21 @@ def file_names(generation_id: str) -> dict[str, str]:
 
 def certificate(*, licence_id: str, purchase_id: str, generation_id: str, asset_sha256: str, buyer: str,
                 creator: str, creator_name: str, model_version_id: str, version_number: int, weights_sha256: str,
-                date: str, price_cents: int, mark_id: str) -> dict:
-    name = file_names(generation_id)["image"]
+                date: str, price_cents: int, mark_id: str | None, text: bool = False) -> dict:
+    name = f"{generation_id}.txt" if text else file_names(generation_id)["image"]
+    credentials = (f"a detached provenance record ({generation_id}.provenance.json) signed by this studio's chain; "
+                   "a statistical watermark keyed to the model is in the wording" if text else
+                   "C2PA manifest signed by this studio's chain; an invisible mark carries mark_id")
     return {
         "licence": licence_id, "purchase": purchase_id, "generation": generation_id,
-        "asset": {"file": name, "sha256": asset_sha256, "format": "image/png"},
+        "asset": {"file": name, "sha256": asset_sha256, "format": "text/plain" if text else "image/png"},
         "buyer": buyer, "creator": {"handle": creator, "name": creator_name},
         "model_version": {"id": model_version_id, "number": version_number, "weights_sha256": weights_sha256},
         "date": date, "price": {"cents": price_cents, "currency": "USD", "shown": dollars(price_cents)},
         "rights": dict(RIGHTS), "exclusive": False, "mark_id": mark_id,
-        "content_credentials": "C2PA manifest signed by this studio's chain; an invisible mark carries mark_id",
-        "verify": f"studio rights verify {name}", "identify": f"studio rights identify {name}",
+        "content_credentials": credentials,
+        "verify": f"studio rights verify {name}",
+        "identify": f"studio rights identify {'--text ' if text else ''}{name}",
     }
 
 
@@ -114,7 +118,7 @@ def certificate_html(cert: dict) -> str:
             ("Creator", f"{cert['creator']['name']} ({cert['creator']['handle']})"),
             ("Model version", f"v{cert['model_version']['number']} ({cert['model_version']['id']})"),
             ("Weights sha256", cert["model_version"]["weights_sha256"]), ("Date (UTC)", cert["date"]),
-            ("Price", f"{cert['price']['shown']} {cert['price']['currency']}"), ("Mark id", cert["mark_id"])]
+            ("Price", f"{cert['price']['shown']} {cert['price']['currency']}"), ("Mark id", cert["mark_id"] or "none (a text carries the model's watermark in its wording)")]
     table = "\n".join(f"<tr><th>{e(k)}</th><td>{e(str(v))}</td></tr>" for k, v in rows)
     rights = "\n".join(f"<li>{e(text)}</li>" for text in cert["rights"].values())
     return (f"<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
@@ -126,12 +130,14 @@ def certificate_html(cert: dict) -> str:
             f"find a copy's origin: <code>{e(cert['identify'])}</code>.</p>\n</body></html>\n")
 
 
-def files(generation_id: str, signed_png: bytes, certificate_text: str) -> dict[str, bytes]:
-    """The three files a buyer gets, by name."""
+def files(generation_id: str, asset: bytes, certificate_text: str, record: bytes | None = None) -> dict[str, bytes]:
+    """The files a buyer gets, by name: the asset (a signed PNG, or a text with its provenance ``record``)
+    and the licence certificate as JSON and HTML."""
     names = file_names(generation_id)
     cert = json.loads(certificate_text)
-    return {names["image"]: signed_png, names["json"]: certificate_text.encode("utf-8"),
-            names["html"]: certificate_html(cert).encode("utf-8")}
+    first = ({cert["asset"]["file"]: asset, f"{generation_id}.provenance.json": record} if record is not None
+             else {names["image"]: asset})
+    return {**first, names["json"]: certificate_text.encode("utf-8"), names["html"]: certificate_html(cert).encode("utf-8")}
 
 
 def stage(folder: Path, named: dict[str, bytes]) -> list[tuple[Path, Path]]:

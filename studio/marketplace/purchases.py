@@ -39,7 +39,7 @@ from studio import inference
 from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
-from studio.marketplace import licences
+from studio.marketplace import licences, texts
 from studio.marketplace.listing import stopped
 from studio.rights import ledger
 from studio.rights.provenance import Claim
@@ -98,6 +98,7 @@ class _Sale:
     price_id: str | None
     clean_sha256: str
     phash: str | None
+    text: bool = False  # a text model's copy (delivered with a detached provenance record, no pixel mark)
 
 
 class Purchases:
@@ -144,8 +145,10 @@ class Purchases:
         creator = s.get(Creator, g.creator_id)
         trained = ledger.events(s, subject=version.id, kind="model.trained")
         weights_sha = json.loads(trained[0].payload)["weights_sha256"] if trained else ""
+        clean = s.get(Blob, g.blob_sha256)
         return _Sale(g.id, buyer, creator.handle, creator.id, creator.name, model.id, version.id, version.number,
-                     weights_sha, g.price_cents, g.price_id, g.blob_sha256, g.phash)
+                     weights_sha, g.price_cents, g.price_id, g.blob_sha256, g.phash,
+                     text=bool(clean and clean.media_type.startswith("text/")))
 
     def _near_duplicate(self, s, g: Generation, model_id: str) -> tuple[str, int] | None:
         """The closest earlier sale of the same model within the policy's distance, if any."""
@@ -175,32 +178,43 @@ class Purchases:
         with self.ctx.reading() as s:
             sale = self._check(s, generation_id, buyer)
         purchase_id, licence_id, line_id = new_id("pur"), new_id("lic"), new_id("pl")
-        mark = secrets.randbits(64)
+        mark = None if sale.text else secrets.randbits(64)
+        mark_id = None if mark is None else f"{mark:016x}"
         now = self.ctx.now()
+        title = (texts.file_names if sale.text else licences.file_names)(sale.generation_id)
         claim = Claim(creator=sale.handle, model_version_id=sale.version_id, weights_sha256=sale.weights_sha256,
                       generation_id=sale.generation_id, licence_id=licence_id, buyer=buyer,
-                      title=licences.file_names(sale.generation_id)["image"], softmark_id=mark)
-        signed = licences.deliverable(self.ctx.blobs.get(sale.clean_sha256), claim,
-                                      licences.mark_key(self.ctx.home), self.chain())
+                      title=title["text" if sale.text else "image"], softmark_id=mark)
+        record = None
+        if sale.text:
+            signed, record = texts.deliverable(self.ctx.blobs.get(sale.clean_sha256), claim, self.chain())
+        else:
+            signed = licences.deliverable(self.ctx.blobs.get(sale.clean_sha256), claim,
+                                          licences.mark_key(self.ctx.home), self.chain())
         delivered = sha256_bytes(signed)
         cert = licences.certificate(
             licence_id=licence_id, purchase_id=purchase_id, generation_id=sale.generation_id, asset_sha256=delivered,
             buyer=buyer, creator=sale.handle, creator_name=sale.creator_name, model_version_id=sale.version_id,
             version_number=sale.version_number, weights_sha256=sale.weights_sha256, date=iso(now),
-            price_cents=sale.price_cents, mark_id=f"{mark:016x}")
+            price_cents=sale.price_cents, mark_id=mark_id, text=sale.text)
         cert_text = licences.certificate_json(cert)
         fee, share = split(sale.price_cents, self.ctx.policy.platform_fee_bps)
-        staged = _stage(out_dir, licences.files(sale.generation_id, signed, cert_text))
+        staged = _stage(out_dir, licences.files(sale.generation_id, signed, cert_text, record))
         try:
             self.ctx.blobs.put(signed)
+            if record is not None:
+                self.ctx.blobs.put(record)
             with self.ctx.transaction() as s:
                 ledger.lock(s)  # from here on no other purchase commits: check again, then write
                 self._check(s, generation_id, buyer)
                 if s.get(Blob, delivered) is None:
-                    s.add(Blob(sha256=delivered, size=len(signed), media_type="image/png"))
+                    s.add(Blob(sha256=delivered, size=len(signed), media_type=texts.MEDIA_TYPE if sale.text
+                               else "image/png"))
+                if record is not None and s.get(Blob, sha256_bytes(record)) is None:
+                    s.add(Blob(sha256=sha256_bytes(record), size=len(record), media_type="application/json"))
                 s.add(Purchase(id=purchase_id, generation_id=sale.generation_id, buyer=buyer,
                                price_cents=sale.price_cents, fee_cents=fee, creator_cents=share, created_at=now,
-                               creator_id=sale.creator_id, model_version_id=sale.version_id, mark_id=f"{mark:016x}",
+                               creator_id=sale.creator_id, model_version_id=sale.version_id, mark_id=mark_id,
                                delivered_sha256=delivered))
                 s.flush()
                 s.add(Licence(id=licence_id, purchase_id=purchase_id, terms=licences.terms(), certificate=cert_text,
@@ -212,7 +226,8 @@ class Purchases:
                     "generation": sale.generation_id, "buyer": buyer, "creator": sale.handle,
                     "creator_id": sale.creator_id, "model": sale.model_id, "version": sale.version_id,
                     "price": sale.price_id, "price_cents": sale.price_cents, "fee_cents": fee, "creator_cents": share,
-                    "payout_line": line_id, "mark_id": f"{mark:016x}", "delivered_sha256": delivered})
+                    "payout_line": line_id, "mark_id": mark_id, "delivered_sha256": delivered,
+                    **({"provenance_sha256": sha256_bytes(record)} if record is not None else {})})
                 ledger.append(s, "licence.granted", licence_id, {
                     "purchase": purchase_id, "generation": sale.generation_id, "buyer": buyer,
                     "creator": sale.handle, "exclusive": False, "certificate_sha256": sha256_bytes(cert_text.encode())})
@@ -271,9 +286,12 @@ class Purchases:
             if not found or found[0][0].buyer != buyer:  # never say whether someone else's purchase exists
                 raise StudioError(f"{buyer} has no purchase {purchase_id!r}")
             p, lic, handle = found[0]
+            made = ledger.events(s, subject=p.id, kind="purchase.made")
+            record_sha = json.loads(made[0].payload).get("provenance_sha256") if made else None
         if p.delivered_sha256 is None:
             raise StudioError(f"purchase {purchase_id} was made before files were delivered; it has none to download")
-        named = licences.files(p.generation_id, self.ctx.blobs.get(p.delivered_sha256), lic.certificate)
+        record = self.ctx.blobs.get(record_sha) if record_sha else None
+        named = licences.files(p.generation_id, self.ctx.blobs.get(p.delivered_sha256), lic.certificate, record)
         staged = _stage(Path(out_dir), named)
         try:
             written = licences.place(staged)

@@ -1,0 +1,99 @@
+"""Selling text: a buyer's previews mask most of the copy, the purchase delivers the full text with a signed
+provenance record, identify --text names the model by its watermark, and a disabled model writes nothing."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import pytest
+
+from studio.errors import StudioError
+from studio.store.tables import ModelVersion
+from studio.text import world
+from studio.text.inference import brief_line
+from studio.text.preview import MASK
+
+BUYER = "ben@example.com"
+FAST = dict(steps=4, batch_size=2, rank=4, checkpoint_every=0, sample_every=0, threads=1)
+
+
+@pytest.fixture(scope="module")
+def text_home(tmp_path_factory):
+    """A home where 'ada' has a published text model trained on 12 writing samples (gate marked passed)."""
+    import studio
+
+    rng = random.Random(7)
+    folder = tmp_path_factory.mktemp("writing")
+    rows = [json.dumps({"brief": brief_line(b), "copy": f"{b.business}: simply the {rng.choice(['best', 'kindest'])} "
+                                                       f"{b.business_type} for {b.audience}."})
+            for b in world.briefs(12, 7, "market-writer")]
+    (folder / "samples.jsonl").write_text("\n".join(rows) + "\n")
+    home = tmp_path_factory.mktemp("text-market") / "home"
+    st = studio.open(home)
+    st.add_creator("ada", "Ada Lovelace", level="level2")
+    st.subscribe_plan("ada", "creation")
+    st.add_to_portfolio("ada", [folder / "samples.jsonl"])
+    v = st.train("ada", **FAST)
+    with st.context.transaction() as s:
+        s.get(ModelVersion, v.id).scores = {"kind": "text", "passed": True, "style_distance_model": 0.1,
+                                            "style_distance_base": 0.2}
+    st.publish("ada", price_cents=300)
+    yield st
+    st.close()
+
+
+BRIEF = "brief: tagline | business: Juniper Books (bookshop) | audience: students | tone: witty"
+
+
+def test_a_buyer_previews_masked_copy_buys_the_full_text_and_it_verifies(text_home, tmp_path):
+    st = text_home
+    gens = st.generate("ada", BRIEF, n=2, seed=11, buyer=BUYER)
+    full = st.blobs.get(gens[0].sha256).decode()
+    shown = st.blobs.get(gens[0].preview_sha256).decode()
+    assert MASK in shown and len(shown) == len(full) and shown != full
+    again = st.generate("ada", BRIEF, n=1, seed=11, buyer=BUYER)[0]
+    assert st.blobs.get(again.sha256).decode() == full  # the same brief and seed write the same copy
+    bought = st.buy(gens[0].id, BUYER, tmp_path / "out")
+    names = sorted(p.rsplit("/", 1)[1] for p in bought.files)
+    assert names == sorted([f"{gens[0].id}.txt", f"{gens[0].id}.provenance.json", f"{gens[0].id}.licence.json",
+                            f"{gens[0].id}.licence.html"])
+    delivered = tmp_path / "out" / f"{gens[0].id}.txt"
+    assert delivered.read_text() == full and bought.mark_id is None
+    check = st.verify_file(delivered)
+    assert check["ok"], check["problems"]
+    assert check["sale"]["buyer"] == BUYER
+    edited = tmp_path / "edited.txt"
+    edited.write_text(full + " Extra words.")
+    (tmp_path / "edited.provenance.json").write_bytes((tmp_path / "out" / f"{gens[0].id}.provenance.json").read_bytes())
+    bad = st.verify_file(edited)
+    assert not bad["ok"] and any("sha256 differs" in p for p in bad["problems"])
+    again_dir = tmp_path / "again"
+    st.download(bought.id, BUYER, again_dir)
+    assert (again_dir / f"{gens[0].id}.provenance.json").read_bytes() == \
+        (tmp_path / "out" / f"{gens[0].id}.provenance.json").read_bytes()
+
+
+def test_identify_text_names_the_delivered_file_and_not_someone_elses_text(text_home, tmp_path):
+    st = text_home
+    gen = st.generate("ada", BRIEF, n=1, seed=21, buyer=BUYER)[0]
+    st.buy(gen.id, BUYER, tmp_path)
+    found = st.identify_text(tmp_path / f"{gen.id}.txt")
+    assert found["found"] and found["sale"]["generation"] == gen.id
+    assert found["models"] and found["models"][0]["creator"] == "ada"
+    human = tmp_path / "human.txt"
+    human.write_text("We met at the corner cafe on Tuesday and talked about the weather, our plans for the summer "
+                     "holidays, and whether the library would open late again next week for the exam period.")
+    other = st.identify_text(human)
+    assert not other["found"] and other["best"]["p_value"] > 1e-3
+
+
+def test_text_briefs_are_checked_and_a_disabled_model_writes_nothing(text_home):
+    st = text_home
+    with pytest.raises(StudioError, match="needs a brief"):
+        st.generate("ada", "   ", buyer=BUYER)
+    with pytest.raises(StudioError, match="over the limit of 500"):
+        st.generate("ada", "x" * 600, buyer=BUYER)
+    st.disable_model("ada", notice_days=0)
+    with pytest.raises(StudioError, match="disabled"):
+        st.generate("ada", BRIEF, buyer=BUYER)
