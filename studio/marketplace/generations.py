@@ -190,9 +190,11 @@ class Generations:
                               + f"more from {reset:%Y-%m-%d %H:%M} UTC")
 
     def from_base(self, handle: str, prompt: str, seeds: list[int], version_id: str | None = None) -> list[bytes]:
-        """PNGs of what the version's base alone makes of the same prompt and seeds (not recorded):
-        the other half of a side-by-side comparison."""
+        """PNGs (a text model: UTF-8 texts) of what the version's base alone makes of the same prompt and seeds
+        (not recorded): the other half of a side-by-side comparison."""
         version = self.versions.get(handle, version_id)
+        if texts.is_text(version.manifest):
+            return texts.from_base(version.manifest, texts.check_brief(prompt), [int(s) for s in seeds])
         pipe = inference.pipeline(None, base=inference.base_of(version.manifest))
         prompt = inference.check_prompt(pipe, with_trigger(prompt, version.trigger))
         return [inference.png_bytes(img) for img in inference.render_many(pipe, prompt, [int(s) for s in seeds])]

@@ -66,6 +66,12 @@ def render(home: Path, blobs, version_id: str, folder: Path, manifest: dict, bri
     return out
 
 
+def from_base(manifest: dict, brief: str, seeds: list[int]) -> list[bytes]:
+    """What the version's base alone writes for the brief and seeds (unwatermarked; not recorded)."""
+    model, tokenizer = text_inference.load(base=text_inference.base_name(manifest))
+    return [text_inference.write(model, tokenizer, [brief], seed=s)[0].encode("utf-8") for s in seeds]
+
+
 def check_brief(brief: str) -> str:
     """A brief is one line of text; a clear error otherwise."""
     line = " ".join((brief or "").split())
