@@ -117,8 +117,8 @@ class GalleryPanel(w.VBox):
         self.scores.value = (
             "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(str(val))}</b></td></tr>"
                                 for k, val in rows)
-            + f"</table>{verdict} ({s['images']} images from {s['prompts']} {html.escape(s['prompt_source'])}); "
-              f"version status: <b>{v.status}</b>")
+            + f"</table>{verdict} ({s.get('images', s.get('outputs', '?'))} outputs from {s.get('prompts', '?')} "
+              f"{html.escape(str(s.get('prompt_source', 'prompts')))}); version status: <b>{v.status}</b>")
 
     # --- actions (worker thread) -------------------------------------------------------------------
 
@@ -150,6 +150,15 @@ class GalleryPanel(w.VBox):
                 f"training item: not for sale</div>" if flagged else "")
         return w.VBox([pic, w.HTML(f"<div style='font-size:11px;width:{IMG_PX}'>{html.escape(caption)}{note}</div>")])
 
+    def _text_card(self, text: str, caption: str, flagged: str | None = None) -> w.HTML:
+        note = (f"<div class='studio-flag' style='color:#b00020' title='{html.escape(flagged)}'>⚠ repeats a training "
+                f"sample: not for sale</div>" if flagged else "")
+        card = w.HTML(f"<div style='width:260px;font-size:12px;border:1px solid #ddd;padding:6px;margin:3px'>"
+                      f"<div style='white-space:pre-wrap'>{html.escape(text)}</div>"
+                      f"<div style='color:#666;font-size:11px'>{html.escape(caption)}</div>{note}</div>")
+        card.add_class("studio-gallery-text")
+        return card
+
     def _on_generate(self, _button=None) -> None:
         handle, v = self.creator.value, self._current()
         if v is None:
@@ -165,12 +174,18 @@ class GalleryPanel(w.VBox):
         def work():
             gens = [self.st.generate(handle, prompt, seed=s, version_id=v.id)[0] for s in seeds]
             base = self.st.base_images(handle, prompt, seeds, v.id)
-            self.base_row.children = [self._card(png, f"seed {s}") for png, s in zip(base, seeds)]
-            self.model_row.children = [self._card(self.st.blobs.get(g.sha256), f"seed {g.seed} · {g.id}", g.flagged)
-                                       for g in gens]
+            if v.manifest.get("kind") == "text":  # a writer's model: the copy itself, base and model side by side
+                self.base_row.children = [self._text_card(t.decode(), f"seed {s}") for t, s in zip(base, seeds)]
+                self.model_row.children = [self._text_card(self.st.blobs.get(g.sha256).decode(),
+                                                           f"seed {g.seed} · {g.id}", g.flagged) for g in gens]
+            else:
+                self.base_row.children = [self._card(png, f"seed {s}") for png, s in zip(base, seeds)]
+                self.model_row.children = [self._card(self.st.blobs.get(g.sha256), f"seed {g.seed} · {g.id}",
+                                                      g.flagged) for g in gens]
             flagged = sum(1 for g in gens if g.flagged)
-            self._say(f"{len(gens)} images from v{v.number}" + (f"; {flagged} flagged as too close to a training item"
-                                                               if flagged else "; none too close to a training item"))
+            what = "texts" if v.manifest.get("kind") == "text" else "images"
+            self._say(f"{len(gens)} {what} from v{v.number}" + (f"; {flagged} flagged as too close to a training item"
+                                                                if flagged else "; none too close to a training item"))
 
         self._run("Generating", work)
 

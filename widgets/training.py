@@ -20,6 +20,7 @@ import studio
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.training import TrainConfig
+from studio.training.config import TextTrainConfig
 from widgets.common import creator_picker
 from widgets.options import option_widgets, read_options
 
@@ -52,8 +53,11 @@ class TrainingPanel(w.VBox):
     """Every action is one call on `Studio`; the panel shows what the run it watches says.
 
     Keyword arguments (steps=..., sample_every=...) set the fields' starting values;
-    every other default comes from `TrainConfig`.
+    every other default comes from `TrainConfig` (an image model) or `TextTrainConfig` (a text model,
+    when the Kind toggle says text: it starts at what the creator's portfolio holds).
     """
+
+    CONFIGS = {"image": TrainConfig, "text": TextTrainConfig}
 
     def __init__(self, st: studio.Studio, handle: str | None = None, **values):
         super().__init__()
@@ -64,10 +68,14 @@ class TrainingPanel(w.VBox):
         self._unwatch = lambda: None
         self.add_class("studio-training")
         self.creator = creator_picker(st, handle)
-        self.fields = option_widgets(TrainConfig, {"base": default_base(), **values}, panels=("main",))
-        self.advanced_fields = option_widgets(TrainConfig, values, panels=("advanced",))
-        advanced = w.Accordion([w.VBox(list(self.advanced_fields.values()))], titles=("More options",),
-                               selected_index=None)
+        self.kind = w.ToggleButtons(options=["image", "text"], description="Kind", style={"button_width": "70px"})
+        self.kind.add_class("studio-train-kind")
+        self.forms = {}
+        for kind, cls in self.CONFIGS.items():
+            start = {"base": default_base(), **values} if kind == "image" else dict(values)
+            self.forms[kind] = (option_widgets(cls, start, panels=("main",)), option_widgets(cls, values, panels=("advanced",)))
+        self.fields, self.advanced_fields = self.forms["image"]
+        self.options_box = w.VBox()
         self.start = w.Button(description="Start training", button_style="primary", icon="play")
         self.cancel_button = w.Button(description="Cancel", button_style="warning", icon="stop", disabled=True)
         self.progress = w.IntProgress(value=0, min=0, max=1, description="Progress", bar_style="info",
@@ -94,22 +102,31 @@ class TrainingPanel(w.VBox):
         self._last_draw = 0.0
 
         self.creator.observe(lambda _c: self._on_creator(), "value")
+        self.kind.observe(lambda _c: self._show_form(), "value")
         self.start.on_click(self._on_start)
         self.cancel_button.on_click(self._on_cancel)
         self._unsubscribe = st.subscribe(self._on_studio_change)
-        main = list(self.fields.values())
         self.children = [
             w.HTML("<h3>Train your model</h3>"),
-            w.HBox([self.creator, main[0]]),
-            w.GridBox(main[1:], layout=w.Layout(grid_template_columns="repeat(3, 230px)")),
-            advanced,
+            w.HBox([self.creator, self.kind]),
+            self.options_box,
             w.HBox([self.start, self.cancel_button]),
             self.progress,
             self.status,
             self.result,
             w.HBox([self.loss_plot, w.VBox([self.preview_caption, self.previews])]),
         ]
+        self._show_form()
         self._on_creator()
+
+    def _show_form(self) -> None:
+        """The chosen kind's fields (each kind keeps its own values)."""
+        self.fields, self.advanced_fields = self.forms[self.kind.value]
+        main = list(self.fields.values())
+        advanced = w.Accordion([w.VBox(list(self.advanced_fields.values()))], titles=("More options",),
+                               selected_index=None)
+        self.options_box.children = [main[0], w.GridBox(main[1:], layout=w.Layout(grid_template_columns="repeat(3, 230px)")),
+                                     advanced]
 
     # --- actions ----------------------------------------------------------------------------
 
@@ -121,7 +138,10 @@ class TrainingPanel(w.VBox):
         handle = self.creator.value
         if not handle:
             return
-        self.fields["trigger"].value = self.st.creator(handle).style_word or ""
+        self.forms["image"][0]["trigger"].value = self.st.creator(handle).style_word or ""
+        kinds = {i.kind for i in self.st.portfolio(handle, include_revoked=False)}
+        if kinds and not self.running:
+            self.kind.value = "text" if kinds == {"text"} else "image"
         active = self.st.runs(handle, active=True)
         if active:
             self.watch(active[-1])
@@ -135,8 +155,9 @@ class TrainingPanel(w.VBox):
         if self.running or not self.creator.value:
             return
         try:
-            options = read_options(TrainConfig, {**self.fields, **self.advanced_fields})
-            run = self.st.start_training(self.creator.value, **options)
+            kind = self.kind.value
+            options = read_options(self.CONFIGS[kind], {**self.fields, **self.advanced_fields})
+            run = self.st.start_training(self.creator.value, kind=kind, **options)
         except (StudioError, ValueError) as exc:
             self._say(html.escape(str(exc)), error=True)
             return
@@ -159,7 +180,8 @@ class TrainingPanel(w.VBox):
         if run.losses:
             self._draw(force=True)
         if run.previews:
-            self._show_previews(run.previews[-1].images, run.previews[-1].prompts, run.previews[-1].step)
+            last = run.previews[-1]
+            self._show_previews(last.images, last.prompts, last.step, last.texts)
         self._unwatch = run.subscribe(self._on_event)
         if run.active:
             self.start.disabled, self.cancel_button.disabled = True, run.cancel_event.is_set()
@@ -185,7 +207,7 @@ class TrainingPanel(w.VBox):
         elif event.handle != self.creator.value:
             return
         elif event.kind == EventKind.CREATOR_CHANGED and not self.running:
-            self.fields["trigger"].value = event.info.get("style_word") or ""
+            self.forms["image"][0]["trigger"].value = event.info.get("style_word") or ""
         elif event.kind == EventKind.TRAINING_STARTED and not self.running:
             found = [r for r in self.st.runs(event.handle) if r.id == event.info["run"]]
             if found:
@@ -204,7 +226,7 @@ class TrainingPanel(w.VBox):
                 self._say(f"step {e.step}/{e.total} · loss {e.loss:.4f} · {e.steps_per_s:.1f} steps/s · "
                           f"ETA {_clock(e.eta_s)}")
         elif e.kind == "samples":
-            self._show_previews(e.images, e.prompts, e.step)
+            self._show_previews(e.images, e.prompts, e.step, e.texts)
         elif e.kind == "done":
             self.progress.value, self.progress.bar_style = e.step, "success"
             self._say(f"Done: {e.step} steps, final loss {e.loss}.")
@@ -227,8 +249,13 @@ class TrainingPanel(w.VBox):
             self.avg_line.x, self.avg_line.y = xs, _moving_average(losses)
         return True
 
-    def _show_previews(self, images, prompts, step: int) -> None:
+    def _show_previews(self, images, prompts, step: int, texts=()) -> None:
         cards = []
+        for text, prompt in zip(texts, prompts):  # a text model: the copy written for each brief
+            card = w.HTML(f"<div style='width:240px;font-size:12px'><div style='color:#666'>{html.escape(prompt)}</div>"
+                          f"<div style='white-space:pre-wrap'>{html.escape(text)}</div></div>")
+            card.add_class("studio-train-preview-text")
+            cards.append(card)
         for img, prompt in zip(images, prompts):
             pic = w.Image(value=_png(img), format="png", layout=w.Layout(width=PREVIEW_PX, height=PREVIEW_PX))
             pic.add_class("studio-train-preview")

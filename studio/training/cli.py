@@ -28,7 +28,8 @@ def register(sub, common) -> None:
     p.add_argument("--resume", action="store_true", help="continue from the last checkpoint of a stopped run")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("generate", parents=[common], help="generate images from a creator's model or a model folder")
+    p = sub.add_parser("generate", parents=[common], help="generate images (or texts, from a text model: --prompt is "
+                                                          "the brief) from a creator's model or a model folder")
     p.add_argument("handle", nargs="?", default=None)
     p.add_argument("--model", default=None,
                    help="a trained model folder, or a base alone (studio-tiny-v2, the default, or a diffusers folder)")
@@ -212,9 +213,10 @@ def cmd_generate(args, out) -> int:
         raise StudioError("give either a creator HANDLE or --model MODEL_DIR, not both")
     st = open_studio(args)
     gens = st.generate(args.handle, args.prompt, n=args.n, seed=args.seed, buyer=args.buyer, version_id=args.version)
+    text = bool(gens) and st.model_version(args.handle, gens[0].model_version_id).manifest.get("kind") == "text"
     rows = []
     for g in gens:
-        file = args.out / f"{inference.slug(g.prompt)}-{g.seed}.png"
+        file = args.out / f"{inference.slug(g.prompt)}-{g.seed}.{'txt' if text else 'png'}"
         file.write_bytes(st.blobs.get(g.preview_sha256 if args.buyer else g.sha256))
         rows.append({"id": g.id, "seed": g.seed, "file": str(file), "preview": bool(args.buyer),
                      "flagged": g.flagged, "price_cents": g.price_cents})

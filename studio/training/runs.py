@@ -29,8 +29,9 @@ STATES = ("pending", "running", "done", "cancelled", "failed")
 @dataclass(frozen=True)
 class Preview:
     step: int
-    images: list  # PIL images
+    images: list  # PIL images (an image model)
     prompts: list[str]
+    texts: list[str] = ()  # copy written (a text model)
 
 
 class TrainingRun:
@@ -98,7 +99,7 @@ class TrainingRun:
                 self.step = event.step
                 self.losses.append(event.loss)
             elif event.kind == "samples":
-                self.previews.append(Preview(event.step, list(event.images), list(event.prompts)))
+                self.previews.append(Preview(event.step, list(event.images), list(event.prompts), list(event.texts)))
             elif event.kind == "cancelled":
                 self.message = event.message
             listeners = list(self._listeners)

@@ -88,6 +88,23 @@ def test_identify_text_names_the_delivered_file_and_not_someone_elses_text(text_
     assert not other["found"] and other["best"]["p_value"] > 1e-3
 
 
+def test_the_gallery_and_the_cli_show_a_writers_copy_beside_the_bases(text_home, tmp_path, capsys):
+    from studio import cli
+    from widgets.gallery import GalleryPanel
+
+    panel = GalleryPanel(text_home, "ada")
+    panel.prompt.value, panel.seeds.value = BRIEF, "1, 2"
+    panel._on_generate()
+    panel._thread.join(120)
+    cards = [c for row in (panel.base_row, panel.model_row) for c in row.children]
+    assert len(cards) == 4 and all("studio-gallery-text" in c._dom_classes for c in cards), panel.status.value
+    assert "2 texts from v1" in panel.status.value
+    assert cli.main(["generate", "ada", "--home", str(text_home.home), "--prompt", BRIEF, "-n", "2", "--seed", "3",
+                     "--out", str(tmp_path)]) == 0
+    files = sorted(tmp_path.glob("*.txt"))
+    assert len(files) == 2 and all(f.read_text().strip() for f in files)
+
+
 def test_text_briefs_are_checked_and_a_disabled_model_writes_nothing(text_home):
     st = text_home
     with pytest.raises(StudioError, match="needs a brief"):

@@ -51,3 +51,24 @@ def test_the_panel_fields_come_from_train_config_and_a_bad_value_is_refused(vett
     panel.fields["lr"].value = "fast"
     panel.start.click()
     assert "Lr must be a number or &#x27;auto&#x27;" in panel.status.value and st.runs() == []
+
+
+def test_a_writers_panel_trains_a_text_model_with_its_own_defaults_and_shows_the_copy(vetted, tmp_path):
+    from studio.samples.writers import portfolio, write_jsonl
+    from studio.training.config import TextTrainConfig
+    from widgets.training import TrainingPanel
+
+    write_jsonl(portfolio("hush", n=8, seed=1), tmp_path / "hush.jsonl")
+    vetted.add_to_portfolio("ada", [tmp_path / "hush.jsonl"])
+    panel = TrainingPanel(vetted, "ada")
+    assert panel.kind.value == "text"  # what the portfolio holds
+    assert panel.fields["steps"].value == TextTrainConfig.steps and "trigger" not in panel.fields
+    panel.fields["steps"].value, panel.fields["sample_every"].value = 4, 2
+    panel.fields["batch_size"].value, panel.fields["rank"].value = 2, 4
+    panel.advanced_fields["checkpoint_every"].value = 0
+    panel.start.click()
+    (run,) = vetted.runs("ada")
+    version = run.wait(120)
+    assert version.manifest["kind"] == "text" and version.metrics["steps"] == 4
+    texts = [c for c in panel.previews.children if "studio-train-preview-text" in c._dom_classes]
+    assert texts and "Previews at step 4" in panel.preview_caption.value
