@@ -178,7 +178,8 @@ class RightsReports:
             .outerjoin(Payout, Payout.id == PayoutLine.payout_id)
             .where(where).order_by(Purchase.created_at, Purchase.id)).all()
         weights = self._trained(s, {g.model_version_id for _p, _l, g, *_ in found})
-        return [{"asset_sha256": p.delivered_sha256, "kind": "purchase", "file": f"{g.id}.png", "generation": g.id,
+        return [{"asset_sha256": p.delivered_sha256, "kind": "purchase",
+                 "file": json.loads(lic.certificate)["asset"]["file"], "generation": g.id,
                  "prompt": g.prompt, "owner": p.buyer, "licence": lic.id, "terms": TERMS, "creator": handle,
                  "model_version": g.model_version_id, "version_number": v.number if v else None,
                  "weights_sha256": weights.get(g.model_version_id), "base_model": v.base_model if v else None,
