@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import json
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -108,6 +109,28 @@ def _read_image(source: bytes | str | Path, policy) -> bytes:
     buf = io.BytesIO()
     img.convert("RGBA" if img.mode in ("RGBA", "LA", "P") else "RGB").save(buf, format="PNG")
     return buf.getvalue()
+
+
+def _read_text(source: bytes | str | Path, policy) -> bytes:
+    """The creator's finished text for a text draft: size checked before it is read, UTF-8, not empty."""
+    if isinstance(source, (bytes, bytearray)):
+        data = bytes(source)
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise StudioError(f"no file {path}")
+        if path.stat().st_size > policy.max_text_bytes:
+            raise StudioError(f"{path.name} is larger than {policy.max_text_bytes} bytes")
+        data = path.read_bytes()
+    if len(data) > policy.max_text_bytes:
+        raise StudioError(f"the file is larger than {policy.max_text_bytes} bytes")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise StudioError("the delivered file is not UTF-8 text: the draft is a text, so the edit is one too") from None
+    if "\x00" in text or not text.strip():
+        raise StudioError("the delivered file is empty or binary: the draft is a text, so the edit is one too")
+    return data
 
 
 class Edits:
@@ -219,7 +242,8 @@ class Edits:
         return self._step(job_id, ("open", "quoted"), "declined", "edit.declined", reason=(reason or "").strip() or None)
 
     def _step(self, job_id: str, wanted: tuple[str, ...], status: str, kind: str, *, quote_cents: int | None = None,
-              buyer: str | None = None, reason: str | None = None, delivered: str | None = None) -> EditView:
+              buyer: str | None = None, reason: str | None = None, delivered: str | None = None,
+              record: str | None = None, media: str = "image/png") -> EditView:
         with self.ctx.transaction() as s:
             e, g, handle = self._job(s, job_id, wanted, status)
             if buyer is not None and buyer != e.buyer:
@@ -238,10 +262,13 @@ class Edits:
                 payload["reason"] = reason
             elif status == "delivered":
                 if s.get(Blob, delivered) is None:
-                    s.add(Blob(sha256=delivered, size=self.ctx.blobs.path(delivered).stat().st_size,
-                               media_type="image/png"))
+                    s.add(Blob(sha256=delivered, size=self.ctx.blobs.path(delivered).stat().st_size, media_type=media))
+                if record is not None and s.get(Blob, record) is None:
+                    s.add(Blob(sha256=record, size=self.ctx.blobs.path(record).stat().st_size,
+                               media_type="application/json"))
                 e.delivered_at, e.delivered_sha256 = now, delivered
-                payload.update(delivered_sha256=delivered, draft_sha256=g.blob_sha256)
+                payload.update(delivered_sha256=delivered, draft_sha256=g.blob_sha256,
+                               **({"provenance_sha256": record} if record else {}))
             e.status = status
             ledger.append(s, kind, e.id, payload)
         self.ctx.emit(EventKind.EDIT_CHANGED, handle, job=job_id, status=status)
@@ -255,6 +282,8 @@ class Edits:
         if job.status != "accepted":  # checked again, under the lock, when it is recorded
             raise StudioError(f"edit job {job_id} is {job.status}: only accepted jobs can be delivered "
                               f"({_where(job.status, job.quote_cents)})")
+        if self._media(job.draft_sha256).startswith("text/"):
+            return self._deliver_text(job, _read_text(source, self.ctx.policy))
         finished = _read_image(source, self.ctx.policy)
         draft = provenance.Ingredient(title=f"{job.generation_id}.png", data=self.ctx.blobs.get(job.draft_sha256),
                                       label="draft")
@@ -265,8 +294,28 @@ class Edits:
         sha = self.ctx.blobs.put(signed)
         return self._step(job_id, ("accepted",), "delivered", "edit.delivered", delivered=sha)
 
+    def _media(self, sha: str) -> str:
+        with self.ctx.reading() as s:
+            blob = s.get(Blob, sha)
+            return blob.media_type if blob is not None else ""
+
+    def _deliver_text(self, job: EditView, finished: bytes) -> EditView:
+        """A text draft finished by hand: the creator's text with a detached record naming the draft."""
+        from studio.marketplace.texts import MEDIA_TYPE
+        from studio.rights import detached
+
+        edit = {"job_id": job.id, "generation_id": job.generation_id, "draft_sha256": job.draft_sha256,
+                "creator": job.creator, "buyer": job.buyer, "description": f"finished by hand by the creator {job.creator}"}
+        record = detached.sign(finished, None, self.purchases.chain(), media_type=MEDIA_TYPE, title=f"{job.id}.txt",
+                               assertions={"edit": edit, "ingredients": [{"sha256": job.draft_sha256,
+                                                                          "relationship": "parentOf", "label": "draft"}]})
+        sha = self.ctx.blobs.put(finished)
+        return self._step(job.id, ("accepted",), "delivered", "edit.delivered", delivered=sha,
+                          record=self.ctx.blobs.put(record), media=MEDIA_TYPE)
+
     def download(self, job_id: str, buyer: str, out_dir: Path | str) -> EditView:
-        """Write a delivered edit to ``out_dir`` as ``JOB.png`` (the buyer who asked only)."""
+        """Write a delivered edit to ``out_dir`` as ``JOB.png`` (a text: ``JOB.txt`` and its
+        ``JOB.provenance.json``), the buyer who asked only."""
         with self.ctx.reading() as s:
             found = self._rows(s, EditRequest.id == job_id)
         if not found or found[0][0].buyer != buyer:  # never say whether someone else's job exists
@@ -274,7 +323,13 @@ class Edits:
         view = self._view(*found[0])
         if view.delivered_sha256 is None:
             raise StudioError(f"edit job {job_id} is {view.status}: nothing has been delivered yet")
-        staged = licences.stage(Path(out_dir), {f"{job_id}.png": self.ctx.blobs.get(view.delivered_sha256)})
+        with self.ctx.reading() as s:
+            done = ledger.events(s, subject=job_id, kind="edit.delivered")
+        record = json.loads(done[-1].payload).get("provenance_sha256") if done else None
+        named = ({f"{job_id}.txt": self.ctx.blobs.get(view.delivered_sha256),
+                  f"{job_id}.provenance.json": self.ctx.blobs.get(record)} if record
+                 else {f"{job_id}.png": self.ctx.blobs.get(view.delivered_sha256)})
+        staged = licences.stage(Path(out_dir), named)
         try:
             written = licences.place(staged)
         except BaseException:

@@ -186,6 +186,8 @@ class FileChecks:
                 f"no provenance record {record.name} beside it: the text alone cannot be verified"], "sale": None}
         v = detached.verify(data, _data(record) if isinstance(record, Path) else record,
                             trust_root=self.purchases.chain().root_cert_pem)
+        if v.edit:
+            return self._verify_text_edit(data, v)
         sale = self._sale(Purchase.generation_id == v.claim.get("generation_id")) if v.claim else None
         problems = list(v.problems)
         if sale is None:
@@ -199,6 +201,20 @@ class FileChecks:
                 "problems": problems, "mark_id": None, "sale": sale, "edit": None,
                 "identified": (f"generation {sale['generation']}, bought by {sale['buyer']} (purchase "
                                f"{sale['purchase']})") if sale else None}
+
+    def _verify_text_edit(self, data: bytes, v) -> dict:
+        """A text a creator finished by hand: its record, and its bytes against the file delivered for the job."""
+        problems = list(v.problems)
+        job = self.edits.verify(data, v.edit) if self.edits is not None else None
+        if job is None:
+            problems.append(f"its record names edit job {v.edit.get('job_id')!r}, which this studio has no record of")
+        elif job["status"] != "delivered" or not job["same_bytes"]:
+            problems.append(f"its bytes are not the file delivered for edit job {job['job']} (the sha256 differs)")
+        problems = list(dict.fromkeys(problems))
+        return {"ok": v.trusted and not problems, "trusted": v.trusted, "has_manifest": True, "signer": v.signer,
+                "problems": problems, "mark_id": None, "sale": None, "edit": job,
+                "identified": (f"edit job {job['job']}: generation {job['generation']} finished by hand by "
+                               f"{job['creator']} for {job['buyer']}") if job else None}
 
     def _verify_edit(self, data: bytes, prov) -> dict:
         """A file finished by hand: its manifest, and its bytes against the file delivered for the job."""

@@ -30,17 +30,20 @@ def _canonical(payload: dict) -> bytes:
     return json.dumps(payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
 
-def sign(data: bytes, claim, chain, *, media_type: str, title: str | None = None) -> bytes:
-    """The signed record (JSON bytes) for ``data`` under ``claim`` (a `provenance.Claim`)."""
+def sign(data: bytes, claim, chain, *, media_type: str, title: str | None = None,
+         assertions: dict | None = None) -> bytes:
+    """The signed record (JSON bytes) for ``data``: a generation's under ``claim`` (a `provenance.Claim`), or,
+    with ``claim`` None, the ``assertions`` given (e.g. an edit job's, naming its draft as ingredient)."""
     from cryptography.hazmat.primitives import hashes, serialization
     from cryptography.hazmat.primitives.asymmetric import ec
 
+    if claim is not None:
+        assertions = {"generation": claim.generation_assertion(), "training_mining": claim.training_mining(),
+                      "digital_source_type": "trainedAlgorithmicMedia"}
     payload = {
         "asset": {"sha256": hashlib.sha256(data).hexdigest(), "media_type": media_type,
-                  "title": title or claim.title},
-        "generation": claim.generation_assertion(),
-        "training_mining": claim.training_mining(),
-        "digital_source_type": "trainedAlgorithmicMedia",
+                  "title": title or (claim.title if claim is not None else None)},
+        **(assertions or {}),
         "signed_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
     key = serialization.load_pem_private_key(chain.leaf_key_pem, password=None)
@@ -56,7 +59,8 @@ class Verdict:
     signed: bool = False  # the record's signature checks with its own leaf certificate
     trusted: bool = False  # ... and that leaf was issued by the trusted root
     matches: bool = False  # the file's sha256 is the one signed
-    claim: dict = field(default_factory=dict)
+    claim: dict = field(default_factory=dict)  # the generation assertion, if any
+    edit: dict = field(default_factory=dict)  # an edit job's assertion, if any
     signer: str | None = None
     problems: list[str] = field(default_factory=list)
 
@@ -66,7 +70,7 @@ class Verdict:
 
     def as_dict(self) -> dict:
         return {"signed": self.signed, "trusted": self.trusted, "matches": self.matches, "ok": self.ok,
-                "claim": self.claim, "signer": self.signer, "problems": self.problems}
+                "claim": self.claim, "edit": self.edit, "signer": self.signer, "problems": self.problems}
 
 
 def verify(data: bytes, record: bytes | str, trust_root: bytes | None = None) -> Verdict:
@@ -87,7 +91,7 @@ def verify(data: bytes, record: bytes | str, trust_root: bytes | None = None) ->
     except (ValueError, KeyError, TypeError, IndexError) as exc:
         v.problems.append(f"the provenance record cannot be read ({exc})")
         return v
-    v.claim, v.signer = payload.get("generation", {}), leaf.subject.rfc4514_string()
+    v.claim, v.edit, v.signer = payload.get("generation", {}), payload.get("edit", {}), leaf.subject.rfc4514_string()
     try:
         leaf.public_key().verify(signature, _canonical(payload), ec.ECDSA(hashes.SHA256()))
         v.signed = True

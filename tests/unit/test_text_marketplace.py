@@ -105,6 +105,23 @@ def test_the_gallery_and_the_cli_show_a_writers_copy_beside_the_bases(text_home,
     assert len(files) == 2 and all(f.read_text().strip() for f in files)
 
 
+def test_a_writer_finishes_a_text_draft_by_hand_and_the_buyer_gets_it_with_its_record(text_home, tmp_path):
+    st = text_home
+    gen = st.generate("ada", BRIEF, n=1, seed=31, buyer=BUYER)[0]
+    job = st.request_edit(gen.id, BUYER, "make it rhyme")
+    st.quote_edit(job.id, 2500)
+    st.accept_edit(job.id, BUYER)
+    with pytest.raises(StudioError, match="not UTF-8 text|empty or binary"):
+        st.deliver_edit(job.id, b"\xff\xfe\x00")
+    done = st.deliver_edit(job.id, "Juniper Books: read, then read some more,\nthe best of stories, floor to floor.".encode())
+    assert done.status == "delivered"
+    got = st.download_edit(job.id, BUYER, tmp_path / "edit")
+    assert sorted(p.rsplit("/", 1)[1] for p in got.files) == [f"{job.id}.provenance.json", f"{job.id}.txt"]
+    check = st.verify_file(tmp_path / "edit" / f"{job.id}.txt")
+    assert check["ok"], check["problems"]
+    assert check["edit"]["job"] == job.id and "finished by hand" in check["identified"]
+
+
 def test_text_briefs_are_checked_and_a_disabled_model_writes_nothing(text_home):
     st = text_home
     with pytest.raises(StudioError, match="needs a brief"):
