@@ -28,8 +28,9 @@ def main(argv: list[str] | None = None) -> int:
     except StudioError as exc:
         print(f"storefront: error: {exc}", file=sys.stderr)
         return 1
-    # Files handed to buyers (and Gradio's copies of them) live in a folder of this process's own,
-    # readable by its owner only and removed when it stops.
+    # A folder of this process's own, readable by its owner only and removed when it stops: a buyer's
+    # files pass through a sub-folder of it that is removed when the request is done (`files.Outbox`),
+    # and Gradio's cache (the previews and samples it shows) lives in it.
     outbox = Path(tempfile.mkdtemp(prefix="studio-storefront-"))
     os.environ["GRADIO_TEMP_DIR"] = str(outbox / "gradio")
     from studio.storefront.app import launch

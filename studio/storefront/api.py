@@ -13,16 +13,14 @@ the client as an error with its message; nothing else about the server does.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import secrets
 from functools import wraps
-from pathlib import Path
 
 import gradio as gr
 
 from studio.errors import StudioError
 from studio.storefront import catalogue
+from studio.storefront.files import Outbox, read_all
 
 log = logging.getLogger("studio.storefront")
 MAX_PREVIEWS_PER_CALL = 4
@@ -53,19 +51,6 @@ def as_client_error(fn):
     return wrapper
 
 
-class Outbox:
-    """Per-request folders for files handed to a buyer (a purchase, a delivered edit), under one root."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-
-    def folder(self, buyer: str) -> Path:
-        who = hashlib.sha256(buyer.encode()).hexdigest()[:16]
-        path = self.root / who / secrets.token_hex(8)
-        path.mkdir(parents=True, mode=0o700)
-        return path
-
-
 class Endpoints:
     """The storefront's actions over one open Studio, each as the buyer named by the login."""
 
@@ -85,23 +70,54 @@ class Endpoints:
         return self.st.generate(creator, prompt, n=n, seed=None if seed is None else int(seed), buyer=buyer)
 
     def buy(self, buyer: str, generation: str):
+        """The purchase, and its files by name (read from a folder removed before this returns)."""
         if not generation:
             raise StudioError("choose one of your previews to buy")
-        return self.st.buy(generation, buyer, self.outbox.folder(buyer))
+        with self.outbox.folder() as folder:
+            p = self.st.buy(generation, buyer, folder)
+            return p, read_all(p.files)
 
     def download(self, buyer: str, purchase: str):
         if not purchase:
             raise StudioError("choose one of your purchases")
-        return self.st.download(purchase, buyer, self.outbox.folder(buyer))
+        with self.outbox.folder() as folder:
+            p = self.st.download(purchase, buyer, folder)
+            return p, read_all(p.files)
 
     def request_edit(self, buyer: str, generation: str, note: str):
         if not generation:
             raise StudioError("choose the preview the creator should edit")
         return self.st.request_edit(generation, buyer, note)
 
+    def my_edit_job(self, buyer: str, job: str):
+        """One of the buyer's own edit jobs; anyone else's is "no such job", as if it did not exist."""
+        if not job:
+            raise StudioError("choose one of your edit jobs")
+        try:
+            e = self.st.edit_job(job)
+        except StudioError:
+            e = None
+        if e is None or e.buyer != buyer:
+            raise StudioError(f"{buyer} has no edit job {job!r}")
+        return e
+
+    def accept_edit(self, buyer: str, job: str):
+        """Accept the creator's quote for one of the buyer's edit jobs."""
+        self.my_edit_job(buyer, job)
+        return self.st.accept_edit(job, buyer)
+
+    def download_edit(self, buyer: str, job: str):
+        """A delivered edit, and its file by name (read from a folder removed before this returns)."""
+        if not job:
+            raise StudioError("choose one of your edit jobs")
+        with self.outbox.folder() as folder:
+            e = self.st.download_edit(job, buyer, folder)
+            return e, read_all(e.files)
+
     def ask(self, buyer: str, creator: str, message: str):
         if not creator:
             raise StudioError("choose a creator to ask")
+        assistant_encoder()
         return self.st.assistant(creator).reply(message, conversation_id=catalogue.conversation_id(buyer, creator),
                                                 client=buyer)
 
@@ -131,16 +147,16 @@ class Endpoints:
 
     def api_buy(self, generation: str, request: gr.Request = None) -> dict:
         """Buy one of your previews: the purchase, and the signed PNG and licence certificate (base64)."""
-        p = self.buy(buyer_of(request), generation)
-        return {**catalogue.purchase_row(p), "files": _files(p.files)}
+        p, files = self.buy(buyer_of(request), generation)
+        return {**catalogue.purchase_row(p), "files": _b64(files)}
 
     def my_purchases(self, request: gr.Request = None) -> list[dict]:
         return catalogue.my_purchases(self.st, buyer_of(request))
 
     def api_download(self, purchase: str, request: gr.Request = None) -> dict:
         """One of your purchases' files again, byte for byte (also after the model was disabled)."""
-        p = self.download(buyer_of(request), purchase)
-        return {**catalogue.purchase_row(p), "files": _files(p.files)}
+        p, files = self.download(buyer_of(request), purchase)
+        return {**catalogue.purchase_row(p), "files": _b64(files)}
 
     def api_request_edit(self, generation: str, note: str, request: gr.Request = None) -> dict:
         """Ask the creator to finish one of your previews by hand."""
@@ -148,6 +164,15 @@ class Endpoints:
 
     def my_edit_jobs(self, request: gr.Request = None) -> list[dict]:
         return catalogue.my_edit_jobs(self.st, buyer_of(request))
+
+    def api_accept_edit(self, job: str, request: gr.Request = None) -> dict:
+        """Accept the creator's quote for one of your edit jobs; the creator then does the work."""
+        return catalogue.edit_row(self.accept_edit(buyer_of(request), job))
+
+    def api_download_edit(self, job: str, request: gr.Request = None) -> dict:
+        """The creator's delivered file for one of your edit jobs (signed PNG, base64)."""
+        e, files = self.download_edit(buyer_of(request), job)
+        return {**catalogue.edit_row(e), "files": _b64(files)}
 
     def api_ask(self, creator: str, message: str, request: gr.Request = None) -> dict:
         """Ask the creator's assistant; it answers from the creator's own knowledge or hands off to them."""
@@ -161,15 +186,31 @@ class Endpoints:
                 (self.my_previews, "my_previews", None), (self.quote, "quote", None),
                 (self.api_buy, "buy", 1), (self.my_purchases, "my_purchases", None),
                 (self.api_download, "download", None), (self.api_request_edit, "request_edit", 1),
-                (self.my_edit_jobs, "my_edit_jobs", None), (self.api_ask, "ask", 1)):
+                (self.my_edit_jobs, "my_edit_jobs", None), (self.api_accept_edit, "accept_edit", 1),
+                (self.api_download_edit, "download_edit", None), (self.api_ask, "ask", 1)):
             limit = {"concurrency_limit": slots, "concurrency_id": name_of_slot(name)} if slots else {}
             gr.api(as_client_error(fn), api_name=name, **limit)
 
 
+def assistant_encoder():
+    """The assistants' sentence encoder, loaded (once per process) under the lock every model load holds.
+
+    Loading a model patches torch globally for a moment (see `studio.models.bases.LOAD_LOCK`), and
+    here pipelines load in other threads (the warm-up, a buyer's first preview) while a buyer may
+    ask a question: an encoder built during one of those loads comes out broken.
+    """
+    from studio.assistant.embed import encoder
+    from studio.models.bases import LOAD_LOCK
+
+    with LOAD_LOCK:
+        return encoder()
+
+
 def name_of_slot(api_name: str) -> str:
     """The concurrency group an action shares between the page and the API (one renderer, one till)."""
-    return {"generate": "render", "buy": "till", "request_edit": "till", "ask": "assistant"}.get(api_name, api_name)
+    return {"generate": "render", "buy": "till", "request_edit": "till", "accept_edit": "till",
+            "ask": "assistant"}.get(api_name, api_name)
 
 
-def _files(paths) -> dict[str, str]:
-    return {Path(p).name: catalogue.b64(Path(p).read_bytes()) for p in paths}
+def _b64(files: dict[str, bytes]) -> dict[str, str]:
+    return {name: catalogue.b64(data) for name, data in files.items()}

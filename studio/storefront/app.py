@@ -1,9 +1,12 @@
-"""The storefront page (Gradio): browse, generate, buy, download, ask for an edit, ask the creator.
+"""The storefront page (Gradio): browse, generate, buy, download, have a preview edited by the creator
+(request, accept the quote, download the delivered file), ask the creator's assistant.
 
 Every handler takes the buyer from the login (`api.buyer_of(request)`), calls one `Endpoints`
 action or `catalogue` read (each one `Studio` call) and turns the answer into components. A
 refusal is a message on the page (`.studio-error`), never a traceback. The page's own events are
-private (the page calls them; `gradio_client` sees only the named API in `api.py`).
+private (the page calls them; `gradio_client` sees only the named API in `api.py`). A buyer's
+files are links to `files.route`, which serves them to that buyer only; none goes through
+Gradio's file cache, which any logged-in user may read.
 """
 
 from __future__ import annotations
@@ -19,8 +22,9 @@ import gradio as gr
 import pandas as pd
 
 from studio.errors import StudioError
-from studio.storefront import catalogue
-from studio.storefront.api import RENDER_SLOTS, Endpoints, Outbox, buyer_of, name_of_slot
+from studio.storefront import catalogue, files
+from studio.storefront.api import RENDER_SLOTS, Endpoints, buyer_of, name_of_slot
+from studio.storefront.files import Outbox
 from studio.storefront.theme import CSS, gradio_theme
 
 log = logging.getLogger("studio.storefront")
@@ -102,8 +106,7 @@ def build(st, outbox_root: Path) -> gr.Blocks:
                     quote = gr.HTML(elem_id="studio-quote")
                     buy = gr.Button("Buy this preview", variant="primary", elem_id="studio-buy")
                     buy_status = gr.HTML(elem_id="studio-buy-status")
-                    bought_files = gr.File(label="Your files: the image and its licence certificate",
-                                           file_count="multiple", elem_id="studio-bought-files")
+                    bought_files = gr.HTML(elem_id="studio-bought-files")
                     with gr.Accordion("Ask the creator to edit this preview by hand", open=False):
                         note = gr.Textbox(label="What should change?", lines=2, elem_id="studio-edit-note")
                         request_edit = gr.Button("Request an edit", elem_id="studio-request-edit")
@@ -115,10 +118,16 @@ def build(st, outbox_root: Path) -> gr.Blocks:
                     purchase_pick = gr.Dropdown(label="Purchase", choices=[], elem_id="studio-purchase-pick")
                     download = gr.Button("Download again", elem_id="studio-download")
                     download_status = gr.HTML(elem_id="studio-download-status")
-                    download_files = gr.File(label="Files", file_count="multiple", elem_id="studio-download-files")
-                with gr.Tab("My edit jobs", id="edits"):
+                    download_files = gr.HTML(elem_id="studio-download-files")
+                with gr.Tab("My edit jobs", id="edits") as edits_tab:
                     jobs_html = gr.HTML(elem_id="studio-jobs-note")
                     jobs_table = gr.Dataframe(headers=JOB_COLUMNS, interactive=False, elem_id="studio-jobs")
+                    job_pick = gr.Dropdown(label="Edit job", choices=[], elem_id="studio-job-pick")
+                    job_card = gr.HTML(elem_id="studio-job")
+                    accept = gr.Button("Accept the quote", variant="primary", interactive=False,
+                                       elem_id="studio-accept-edit")
+                    job_status = gr.HTML(elem_id="studio-job-status")
+                    edit_files = gr.HTML(elem_id="studio-edit-files")
                 with gr.Tab("Ask the creator", id="ask"):
                     chat = gr.Chatbot(label="The creator's assistant", height=320, elem_id="studio-chat")
                     message = gr.Textbox(label="Your message", placeholder="How much is a logo?",
@@ -156,7 +165,19 @@ def build(st, outbox_root: Path) -> gr.Blocks:
                     f"<ul>{rows}</ul></div>{samples_note}")
             return body, shown
 
-        def mine(request: gr.Request):
+        def jobs_view(current: str | None, request: gr.Request):
+            jobs = catalogue.my_edit_jobs(st, buyer_of(request))
+            ids = [j["job"] for j in jobs]
+            waiting = [j["job"] for j in jobs if j["status"] in ("quoted", "delivered")]  # the buyer's turn
+            pick = current if current in ids else (waiting[0] if waiting else (ids[0] if ids else None))
+            picks = [(f"{j['job']} ({j['status']}{', ' + j['quote'] if j['quote'] else ''}): {j['generation']}",
+                      j["job"]) for j in jobs]
+            return ("" if jobs else _empty("No edit jobs yet: ask the creator to edit one of your previews."),
+                    _table(jobs, JOB_COLUMNS), gr.update(choices=picks, value=pick))
+
+        jobs_outputs = [jobs_html, jobs_table, job_pick]
+
+        def mine(current_job: str | None, request: gr.Request):
             buyer = buyer_of(request)
             rows = catalogue.my_previews(st, buyer)
             gallery = [(_image(catalogue.preview_png(st, r["generation"])), f"{r['generation']}: {r['prompt']}")
@@ -165,15 +186,36 @@ def build(st, outbox_root: Path) -> gr.Blocks:
                       f"{', bought' if r['status'] == 'sold' else ''})", r["generation"]) for r in rows]
             first = next((r["generation"] for r in rows if r["for_sale"]), rows[0]["generation"] if rows else None)
             purchases = catalogue.my_purchases(st, buyer)
-            jobs = catalogue.my_edit_jobs(st, buyer)
             return (gallery, gr.update(choices=picks, value=first),
                     "" if purchases else _empty("No purchases yet: buy a preview in Generate and buy."),
                     _table(purchases, PURCHASE_COLUMNS), gr.update(choices=[p["purchase"] for p in purchases],
                                                                    value=purchases[0]["purchase"] if purchases else None),
-                    "" if jobs else _empty("No edit jobs yet: ask the creator to edit one of your previews."),
-                    _table(jobs, JOB_COLUMNS))
+                    *jobs_view(current_job, request))
 
-        mine_outputs = [previews, preview_pick, purchases_html, purchases_table, purchase_pick, jobs_html, jobs_table]
+        mine_outputs = [previews, preview_pick, purchases_html, purchases_table, purchase_pick, *jobs_outputs]
+
+        @on_page(3)
+        def job_view(job: str | None, request: gr.Request):
+            """The picked job as the buyer sees it: where it stands, Accept while quoted, the file once delivered."""
+            if not job:
+                return "", gr.update(interactive=False), ""
+            buyer = buyer_of(request)
+            e = ep.my_edit_job(buyer, job)
+            quote = catalogue.edit_row(e)["quote"]
+            creator, names = html.escape(e.creator), []
+            said = {
+                "open": f"Waiting for {creator}'s quote.",
+                "quoted": f"{creator} quotes <b>{quote}</b> for this edit. Accept it and {creator} starts the work.",
+                "accepted": f"You accepted {quote}: {creator} is working on it. The file appears here when delivered.",
+                "delivered": f"Delivered by {creator}: your file, signed with your preview as its ingredient.",
+                "declined": f"{creator} declined this job{': ' + html.escape(e.reason) if e.reason else ''}.",
+            }.get(e.status, html.escape(e.status))
+            if e.status == "delivered":
+                names = list(ep.download_edit(buyer, job)[1])
+            card = (f"<div class='studio-card'><b>{html.escape(e.id)}</b>: an edit of "
+                    f"{html.escape(e.generation_id)} ({html.escape(e.prompt)}). You asked: "
+                    f"<i>{html.escape(e.note)}</i><p class='studio-job-state'>{said}</p></div>")
+            return card, gr.update(interactive=e.status == "quoted"), files.links("edit", e.id, names)
 
         def greet(request: gr.Request):
             who = html.escape(buyer_of(request))
@@ -203,19 +245,25 @@ def build(st, outbox_root: Path) -> gr.Blocks:
         @on_page(2)
         def do_buy(generation: str, request: gr.Request, progress=gr.Progress()):
             progress(0.2, desc="Signing your file and its licence")
-            p = ep.buy(buyer_of(request), generation)
+            p, got = ep.buy(buyer_of(request), generation)
             return (_note(f"Bought {p.generation_id} for {catalogue.purchase_row(p)['price']}: purchase {p.id}, "
-                          f"licence {p.licence_id}. Your files are below.")), list(p.files)
+                          f"licence {p.licence_id}. Your files are below.")), files.links("purchase", p.id, got)
 
         @on_page(2)
         def do_download(purchase: str, request: gr.Request):
-            p = ep.download(buyer_of(request), purchase)
-            return _note(f"The files of {p.id}, as delivered."), list(p.files)
+            p, got = ep.download(buyer_of(request), purchase)
+            return _note(f"The files of {p.id}, as delivered."), files.links("purchase", p.id, got)
 
         @on_page(1)
         def do_request_edit(generation: str, text: str, request: gr.Request):
             job = ep.request_edit(buyer_of(request), generation, text)
             return _note(f"Edit job {job.id} sent to {job.creator}: it shows in My edit jobs with its quote.")
+
+        @on_page(1)
+        def do_accept(job: str, request: gr.Request):
+            e = ep.accept_edit(buyer_of(request), job)
+            return _note(f"You accepted {e.creator}'s quote of {catalogue.edit_row(e)['quote']} for {e.id}: "
+                         f"{e.creator} starts the work.")
 
         @on_page(3, status_at=2)
         def do_ask(handle: str, text: str, history: list, request: gr.Request):
@@ -229,19 +277,26 @@ def build(st, outbox_root: Path) -> gr.Blocks:
         demo.load(greet, None, header, **private)
         demo.load(models_view, model, [model, models_html, models_table], **private).then(
             detail_view, model, [detail, sample_gallery], **private)
-        demo.load(mine, None, mine_outputs, **private)
+        job_outputs = [job_card, accept, edit_files]
+        demo.load(mine, job_pick, mine_outputs, **private)
         refresh.click(models_view, model, [model, models_html, models_table], **private).then(
-            detail_view, model, [detail, sample_gallery], **private).then(mine, None, mine_outputs, **private)
+            detail_view, model, [detail, sample_gallery], **private).then(mine, job_pick, mine_outputs, **private).then(
+            job_view, job_pick, job_outputs, **private)
         model.change(detail_view, model, [detail, sample_gallery], **private)
         preview_pick.change(quote_view, preview_pick, [quote, buy], **private)
         generate.click(do_generate, [model, prompt, count], gen_status, concurrency_limit=RENDER_SLOTS,
-                       concurrency_id=name_of_slot("generate"), **private).then(mine, None, mine_outputs, **private)
+                       concurrency_id=name_of_slot("generate"), **private).then(mine, job_pick, mine_outputs, **private)
         buy.click(do_buy, preview_pick, [buy_status, bought_files], concurrency_limit=1,
-                  concurrency_id=name_of_slot("buy"), **private).then(mine, None, mine_outputs, **private)
+                  concurrency_id=name_of_slot("buy"), **private).then(mine, job_pick, mine_outputs, **private)
         download.click(do_download, purchase_pick, [download_status, download_files], **private)
         request_edit.click(do_request_edit, [preview_pick, note], edit_status, concurrency_limit=1,
                            concurrency_id=name_of_slot("request_edit"), **private).then(
-            mine, None, mine_outputs, **private)
+            mine, job_pick, mine_outputs, **private)
+        job_pick.change(job_view, job_pick, job_outputs, **private)
+        edits_tab.select(jobs_view, job_pick, jobs_outputs, **private).then(job_view, job_pick, job_outputs, **private)
+        accept.click(do_accept, job_pick, job_status, concurrency_limit=1, concurrency_id=name_of_slot("accept_edit"),
+                     **private).then(jobs_view, job_pick, jobs_outputs, **private).then(
+            job_view, job_pick, job_outputs, **private)
         message.submit(do_ask, [model, message, chat], [chat, message, ask_status], concurrency_limit=1,
                        concurrency_id=name_of_slot("ask"), **private)
         ep.register()
@@ -249,14 +304,22 @@ def build(st, outbox_root: Path) -> gr.Blocks:
 
 
 def warm(st) -> None:
-    """Load the offered models' pipelines now, so the first buyer's preview does not wait for torch and weights."""
+    """Load the offered models' pipelines now, and the assistants' encoder if a creator has set one up, so
+    the first buyer's preview or question does not wait for torch and weights."""
     from studio import inference
+    from studio.storefront.api import assistant_encoder
 
-    for m in catalogue.offered_models(st):
+    offered = catalogue.offered_models(st)
+    for m in offered:
         try:
             inference.pipeline(st.model_version(m["creator"], m["version"]).path)
         except Exception:  # the buyer's own request will say what is wrong
             log.warning("storefront: could not preload %s's model", m["creator"], exc_info=True)
+    try:
+        if any(st.assistant(m["creator"]).knowledge() is not None for m in offered):
+            assistant_encoder()
+    except Exception:
+        log.warning("storefront: could not preload the assistants' encoder", exc_info=True)
 
 
 def launch(st, host: str, port: int, outbox_root: Path, block: bool = True):
@@ -264,9 +327,10 @@ def launch(st, host: str, port: int, outbox_root: Path, block: bool = True):
     import threading
 
     demo = build(st, outbox_root)
+    served = files.route(st, Outbox(outbox_root))  # a buyer's files: to that buyer only, never via Gradio's cache
     demo.queue(default_concurrency_limit=4, max_size=128)
     threading.Thread(target=warm, args=(st,), name="storefront-warm", daemon=True).start()
     return demo.launch(server_name=host, server_port=port, auth=st.authenticate_buyer,
                        auth_message="Log in with your buyer account: the email and password you registered.",
-                       allowed_paths=[str(outbox_root)], theme=gradio_theme(), css=CSS, ssr_mode=False,
+                       app_kwargs={"routes": [served]}, theme=gradio_theme(), css=CSS, ssr_mode=False,
                        footer_links=["api"], quiet=True, show_error=True, prevent_thread_lock=not block)

@@ -31,12 +31,10 @@ CROWD = [f"buyer{i}@example.com" for i in range(8)]
 SCREENSHOT = ROOT / "docs" / "images" / "storefront.png"
 
 
-@pytest.fixture(scope="module")
-def shop_home(tmp_path_factory):
+def make_shop(root: Path) -> Path:
     """ada's model, published at $3.00 with one draft of her own as its sample; ten buyer accounts."""
     from tests.tiny_random import make_random_base
 
-    root = tmp_path_factory.mktemp("shop")
     home, folder = root / "home", root / "portfolio"
     samples.write_portfolio(folder, samples.SAMPLE_CREATORS[0], seed=0, images=4)
     st = studio.open(home)
@@ -55,11 +53,16 @@ def shop_home(tmp_path_factory):
     return home
 
 
+@pytest.fixture(scope="module")
+def shop_home(tmp_path_factory):
+    return make_shop(tmp_path_factory.mktemp("shop"))
+
+
 @contextmanager
-def storefront(home: Path, log: Path):
-    """`python -m studio.storefront` on a free port; yields its URL once it answers."""
+def storefront(home: Path, log: Path, tmp: Path | None = None):
+    """`python -m studio.storefront` on a free port (its temporary files under `tmp` if given); yields its URL."""
     port = free_port()
-    env = {**os.environ, "STUDIO_HOME": str(home), "OMP_NUM_THREADS": "1"}
+    env = {**os.environ, "STUDIO_HOME": str(home), "OMP_NUM_THREADS": "1", **({"TMPDIR": str(tmp)} if tmp else {})}
     with open(log, "wb") as fh:
         proc = subprocess.Popen([sys.executable, "-m", "studio.storefront", "--port", str(port)], env=env,
                                 stdout=fh, stderr=subprocess.STDOUT, cwd=ROOT)
@@ -109,6 +112,26 @@ def verified(home: Path, file: Path) -> bool:
     return main(["rights", "verify", str(file), "--home", str(home)]) == 0
 
 
+def fetch(url: str, context=None) -> tuple[int, bytes]:
+    """GET a URL over plain HTTP with the login cookies of a browser context (none: logged out)."""
+    import urllib.error
+
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in context.cookies(url)) if context else ""
+    req = urllib.request.Request(url, headers={"Cookie": cookies} if cookies else {})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read()
+
+
+def link_of(page, where: str, name: str, url: str) -> str:
+    """The absolute URL of a file's download link on the page."""
+    from urllib.parse import urljoin
+
+    return urljoin(url, page.locator(f'{where} a[download="{name}"]').get_attribute("href"))
+
+
 def test_a_buyer_generates_buys_downloads_and_the_file_verifies(browser, shop_home, tmp_path):
     with storefront(shop_home, tmp_path / "storefront.log") as url:
         ana, page = log_in(browser, url, ANA)
@@ -137,11 +160,14 @@ def test_a_buyer_generates_buys_downloads_and_the_file_verifies(browser, shop_ho
         page.locator("#studio-buy").click()
         page.locator("#studio-quote .studio-error").or_(page.locator("#studio-buy-status .studio-error")).first.wait_for()
 
-        # ben sees none of it, on the page or through the API.
+        # ben sees none of it, on the page or through the API, and ana's links give him nothing.
         ben, ben_page = log_in(browser, url, BEN)
         ben_page.get_by_role("tab", name="My purchases").click()
         ben_page.get_by_text("No purchases yet").wait_for()
         assert bought.id not in ben_page.content() and bought.generation_id not in ben_page.content()
+        image_url = link_of(page, "#studio-bought-files", image.name, url)
+        assert fetch(image_url, ana) == (200, image.read_bytes())
+        assert fetch(image_url, ben)[0] == 404 and fetch(image_url)[0] == 401
         from gradio_client import Client
 
         as_ben = Client(url, auth=(BEN, PASSWORD), verbose=False)
