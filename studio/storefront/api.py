@@ -129,11 +129,15 @@ class Endpoints:
 
     def api_generate(self, creator: str, prompt: str, n: int = 1, seed: int | None = None,
                      request: gr.Request = None) -> list[dict]:
-        """Generate up to 4 watermarked previews; each with its id (to buy), price and preview PNG (base64)."""
+        """Generate up to 4 watermarked previews; each with its id (to buy), price and preview PNG (base64; a
+        writing model's masked copy is also given as ``preview_text``)."""
         out = []
         for g in self.generate(buyer_of(request), creator, prompt, n, seed):
             row = catalogue.preview_row(g)
             row["preview_png_base64"] = catalogue.b64(catalogue.preview_png(self.st, g.id))
+            text = catalogue.preview_text(self.st, g.id)
+            if text is not None:
+                row["preview_text"] = text
             out.append(row)
         return out
 

@@ -156,13 +156,17 @@ def build(st, outbox_root: Path) -> gr.Blocks:
             until = (f"<p class='studio-note'>Closing: offered until {html.escape(m['available_until'])}</p>"
                      if m["available_until"] else "")
             gate = "passed the quality gate" if m["quality_passed"] else "quality gate not passed"
+            writing = ("<p class='studio-note'>A writing model: your prompt is a brief, e.g. <code>brief: tagline | "
+                       "business: Juniper Books (bookshop) | audience: students | tone: witty</code>. A preview "
+                       "shows the opening words and masks the rest; buying it delivers the full text.</p>"
+                       if m.get("kind") == "text" else "")
             shown = [(_image(catalogue.preview_png(st, s["generation"])), s["prompt"])
                      for s in catalogue.samples(st, handle)]
             samples_note = "" if shown else _empty("No sample outputs yet: the creator has not shown any.")
             body = (f"<div class='studio-card'><h3>{html.escape(m['name'])} (@{html.escape(handle)}), version "
                     f"{m['number']}</h3><p><b>{m['price']}</b> per generation you buy; previews are free "
                     f"(a daily limit applies). Outputs are non-exclusive.</p>{until}<p>Quality: {gate}</p>"
-                    f"<ul>{rows}</ul></div>{samples_note}")
+                    f"<ul>{rows}</ul>{writing}</div>{samples_note}")
             return body, shown
 
         def jobs_view(current: str | None, request: gr.Request):

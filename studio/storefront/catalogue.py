@@ -31,6 +31,7 @@ def offered_models(st) -> list[dict]:
         scores = version.scores or {}
         out.append({
             "creator": creator.handle, "name": creator.name, "version": listing["version"],
+            "kind": version.manifest.get("kind", "image"),
             "number": listing["number"], "price_cents": listing["price_cents"],
             "price": dollars(listing["price_cents"]), "state": listing["state"],
             "available_until": listing["available_until"].isoformat() if listing["available_until"] else None,
@@ -59,7 +60,19 @@ def samples(st, handle: str, k: int = SAMPLES_SHOWN) -> list[dict]:
 
 
 def preview_png(st, generation_id: str) -> bytes:
-    return st.image(generation_id, preview=True)
+    """A preview as a picture: an image model's watermarked PNG, or a text model's masked copy drawn as a card."""
+    data = st.image(generation_id, preview=True)
+    if data.startswith(b"\x89PNG"):
+        return data
+    from studio.text.preview import card_png
+
+    return card_png(data.decode("utf-8"))
+
+
+def preview_text(st, generation_id: str) -> str | None:
+    """A text model's masked preview as text (None for an image)."""
+    data = st.image(generation_id, preview=True)
+    return None if data.startswith(b"\x89PNG") else data.decode("utf-8")
 
 
 def b64(data: bytes) -> str:

@@ -32,3 +32,24 @@ def preview(text: str, shown: float = SHOWN) -> str:
         last = m.end()
     out.append(text[last:])
     return "".join(out)
+
+
+def card_png(text: str, width: int = 360, size: int = 15) -> bytes:
+    """A preview text drawn as a PNG card, for places that show previews as pictures (a gallery)."""
+    import io
+    import textwrap
+
+    from PIL import Image, ImageDraw, ImageFont
+
+    font = ImageFont.load_default(size=size)
+    chars = max(12, int(width / (size * 0.55)))
+    lines = [piece for para in text.splitlines() or [""] for piece in (textwrap.wrap(para, chars) or [""])]
+    line_h = int(size * 1.4)
+    img = Image.new("RGB", (width, max(line_h * len(lines) + 24, 80)), "#fbfaf7")
+    draw = ImageDraw.Draw(img)
+    for i, line in enumerate(lines):
+        draw.text((12, 12 + i * line_h), line, fill="#222222", font=font)
+    draw.rectangle((0, 0, width - 1, img.height - 1), outline="#d8d4cc")
+    buf = io.BytesIO()
+    img.save(buf, format="PNG")
+    return buf.getvalue()

@@ -122,6 +122,17 @@ def test_a_writer_finishes_a_text_draft_by_hand_and_the_buyer_gets_it_with_its_r
     assert check["edit"]["job"] == job.id and "finished by hand" in check["identified"]
 
 
+def test_the_storefront_offers_a_writing_model_and_shows_its_masked_previews_as_cards(text_home):
+    from studio.storefront import catalogue
+
+    st = text_home
+    (card,) = [m for m in catalogue.offered_models(st) if m["creator"] == "ada"]
+    assert card["kind"] == "text" and card["quality_passed"]
+    gen = st.generate("ada", BRIEF, n=1, seed=41, buyer=BUYER)[0]
+    assert catalogue.preview_png(st, gen.id).startswith(b"\x89PNG")
+    assert catalogue.preview_text(st, gen.id) == st.blobs.get(gen.preview_sha256).decode()
+
+
 def test_text_briefs_are_checked_and_a_disabled_model_writes_nothing(text_home):
     st = text_home
     with pytest.raises(StudioError, match="needs a brief"):
