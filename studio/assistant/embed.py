@@ -73,7 +73,12 @@ class MiniLMEncoder:
         except ImportError:
             pass
 
-        self.model = SentenceTransformer(str(get_model_path()), device=device, local_files_only=True)
+        from studio.models.bases import LOAD_LOCK
+
+        # loading patches torch globally for a moment: an encoder built while another thread loads a model
+        # (a training run, a preview) comes out broken ("Cannot copy out of meta tensor")
+        with LOAD_LOCK:
+            self.model = SentenceTransformer(str(get_model_path()), device=device, local_files_only=True)
         self._memo: dict[str, np.ndarray] = {}
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:

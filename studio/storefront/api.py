@@ -197,17 +197,11 @@ class Endpoints:
 
 
 def assistant_encoder():
-    """The assistants' sentence encoder, loaded (once per process) under the lock every model load holds.
-
-    Loading a model patches torch globally for a moment (see `studio.models.bases.LOAD_LOCK`), and
-    here pipelines load in other threads (the warm-up, a buyer's first preview) while a buyer may
-    ask a question: an encoder built during one of those loads comes out broken.
-    """
+    """The assistants' sentence encoder, loaded once per process (under the model-load lock, see
+    `studio.assistant.embed`: pipelines load in other threads while a buyer may ask a question)."""
     from studio.assistant.embed import encoder
-    from studio.models.bases import LOAD_LOCK
 
-    with LOAD_LOCK:
-        return encoder()
+    return encoder()
 
 
 def name_of_slot(api_name: str) -> str:
