@@ -57,7 +57,8 @@ class BusinessPanel(w.VBox):
         self.job_detail.add_class("studio-business-job")
         self.quote_price = w.Text(description="Quote ($)", layout=w.Layout(width="200px"))
         self.quote_button = w.Button(description="Send quote", icon="envelope")
-        self.upload = w.FileUpload(accept="image/png,image/jpeg", multiple=False, description="Finished file")
+        self.upload = w.FileUpload(accept="image/png,image/jpeg,text/plain,.txt", multiple=False,
+                                   description="Finished file")
         self.deliver_button = w.Button(description="Deliver", button_style="success", icon="upload")
         self.decline_button = w.Button(description="Decline", icon="times")
 

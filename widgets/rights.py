@@ -56,7 +56,8 @@ class RightsDesk(w.VBox):
         self.search_button = w.Button(description="Search", button_style="primary", icon="search")
         self.results = w.HTML()
         self.results.add_class("studio-rights-results")
-        self.upload = w.FileUpload(accept=".png,.jpg,.jpeg,.webp", multiple=False, description="Check a file")
+        # an image, or a text with (optionally) its NAME.provenance.json: both may be dropped at once
+        self.upload = w.FileUpload(accept=".png,.jpg,.jpeg,.webp,.txt,.json", multiple=True, description="Check a file")
         self.verdict = w.HTML()
         self.verdict.add_class("studio-rights-verdict")
         self.licence = w.Dropdown(options=[], description="Licence")
@@ -127,9 +128,14 @@ class RightsDesk(w.VBox):
         files = change["new"]
         if not files:
             return
-        name, data = files[0]["name"], bytes(files[0]["content"])
+        texts = [f for f in files if f["name"].endswith(".txt")]
+        records = [bytes(f["content"]) for f in files if f["name"].endswith(".provenance.json")]
+        name, data = (texts or files)[0]["name"], bytes((texts or files)[0]["content"])
         try:
-            self.check(name, data)
+            if texts:
+                self.check_text(name, data, records[0] if records else None)
+            else:
+                self.check(name, data)
         except StudioError as exc:
             self.verdict.value = (f"<div class='studio-rights-flagged' style='color:#b00020'>✗ {html.escape(name)}: "
                                   f"{html.escape(str(exc))}</div>")
@@ -162,6 +168,25 @@ class RightsDesk(w.VBox):
         self.search()
         if result.get("sale"):
             self.licence.value = result["sale"]["licence"]
+        return result
+
+    def check_text(self, name: str, data: bytes, record: bytes | None) -> dict:
+        """Verify a text against its provenance record; without one (or if it does not hold), say which text
+        model's watermark is in it."""
+        e = html.escape
+        result = self.st.verify_file(data, record) if record is not None else {"ok": False, "problems": [
+            "no provenance record given: drop NAME.provenance.json with the text to verify it"], "sale": None}
+        if result["ok"]:
+            self.verdict.value = (f"<div class='studio-rights-ok' style='color:#1b5e20'>✓ Verified: <b>{e(name)}</b> is "
+                                  f"{e(result['identified'])} (its provenance record is signed by this studio).</div>")
+        else:
+            found = self.st.identify_text(data)["message"]
+            problems = "".join(f"<li>{e(p)}</li>" for p in result["problems"])
+            self.verdict.value = (f"<div class='studio-rights-flagged' style='color:#b00020'>✗ Not verified: <b>{e(name)}"
+                                  f"</b><ul>{problems}</ul>Its wording: {e(found)}.</div>")
+        sha = (result.get("sale") or {}).get("delivered_sha256") or hashlib.sha256(data).hexdigest()
+        self.kind.value, self.query.value = "asset", sha
+        self.search()
         return result
 
     # --- certificates ---------------------------------------------------------------------------------
