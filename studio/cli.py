@@ -334,7 +334,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_portfolio_caption)
 
     samples = sub.add_parser("samples", help="sample creators for demos and tests").add_subparsers(dest="action", required=True)
-    p = samples.add_parser("seed", parents=[common], help="write three sample creators with generated portfolios")
+    p = samples.add_parser("seed", parents=[common], help="write three sample illustrators and a sample copywriter with "
+                                                                  "generated portfolios")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--images", type=int, default=24, help="portfolio images per creator")
     p.add_argument("--with-model", action="store_true",

@@ -42,6 +42,11 @@ def _data(source: bytes | str | Path) -> bytes:
     return path.read_bytes()
 
 
+def _record_state(v) -> str:
+    """A detached record's state in the words `verify` uses for C2PA manifests."""
+    return "Trusted" if v.trusted and v.signed else ("Invalid" if not v.signed else "Valid")
+
+
 class FileChecks:
     def __init__(self, ctx: StudioContext, purchases, edits=None):
         self.ctx, self.purchases, self.edits = ctx, purchases, edits
@@ -182,8 +187,9 @@ class FileChecks:
         from studio.rights import detached
 
         if isinstance(record, Path) and not record.is_file():
-            return {"ok": False, "trusted": False, "has_manifest": False, "problems": [
-                f"no provenance record {record.name} beside it: the text alone cannot be verified"], "sale": None}
+            return {"ok": False, "state": "no record", "trusted": False, "has_manifest": False, "signer": None,
+                    "problems": [f"no provenance record {record.name} beside it: the text alone cannot be verified"],
+                    "mark_id": None, "sale": None, "edit": None, "identified": None}
         v = detached.verify(data, _data(record) if isinstance(record, Path) else record,
                             trust_root=self.purchases.chain().root_cert_pem)
         if v.edit:
@@ -197,8 +203,8 @@ class FileChecks:
         elif v.claim.get("buyer") != sale["buyer"]:
             problems.append(f"its record says buyer {v.claim.get('buyer')!r}, the ledger's purchase {sale['buyer']!r}")
         problems = list(dict.fromkeys(problems))
-        return {"ok": v.trusted and not problems, "trusted": v.trusted, "has_manifest": True, "signer": v.signer,
-                "problems": problems, "mark_id": None, "sale": sale, "edit": None,
+        return {"ok": v.trusted and not problems, "state": _record_state(v), "trusted": v.trusted,
+                "has_manifest": True, "signer": v.signer, "problems": problems, "mark_id": None, "sale": sale, "edit": None,
                 "identified": (f"generation {sale['generation']}, bought by {sale['buyer']} (purchase "
                                f"{sale['purchase']})") if sale else None}
 
@@ -211,8 +217,8 @@ class FileChecks:
         elif job["status"] != "delivered" or not job["same_bytes"]:
             problems.append(f"its bytes are not the file delivered for edit job {job['job']} (the sha256 differs)")
         problems = list(dict.fromkeys(problems))
-        return {"ok": v.trusted and not problems, "trusted": v.trusted, "has_manifest": True, "signer": v.signer,
-                "problems": problems, "mark_id": None, "sale": None, "edit": job,
+        return {"ok": v.trusted and not problems, "state": _record_state(v), "trusted": v.trusted,
+                "has_manifest": True, "signer": v.signer, "problems": problems, "mark_id": None, "sale": None, "edit": job,
                 "identified": (f"edit job {job['job']}: generation {job['generation']} finished by hand by "
                                f"{job['creator']} for {job['buyer']}") if job else None}
 

@@ -32,8 +32,8 @@ from studio.rights.provenance import Claim
 from studio.store.blobs import fsync_dir
 
 MARK_KEY_FILE = "softmark.key"
-NOTICE = ("Outputs are non-exclusive: the model that made this image may make similar images for other "
-          "buyers. This exact image is sold once, and you own it.")
+NOTICE = ("Outputs are non-exclusive: the model that made this output may make similar ones for other "
+          "buyers. This exact output (image or text) is sold once, and you own it.")
 RIGHTS = {
     "buyer": "The buyer owns this output and may use, change, copy, publish and sell it, commercially or not.",
     "creator": "The creator may use this output to improve their own creation models on this studio; "

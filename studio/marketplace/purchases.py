@@ -140,6 +140,9 @@ class Purchases:
         near = self._near_duplicate(s, g, model.id)
         if near is not None:
             other, dist = near
+            if g.phash is None:
+                raise StudioError(f"{generation_id} is not for sale: it is the same text as {other}, sold earlier; "
+                                  "the same text is never sold twice")
             raise StudioError(f"{generation_id} is not for sale: it is a near-duplicate of {other}, sold earlier "
                               f"(perceptual-hash distance {dist} of 64 bits); the same image is never sold twice")
         creator = s.get(Creator, g.creator_id)
@@ -151,10 +154,14 @@ class Purchases:
                      text=bool(clean and clean.media_type.startswith("text/")))
 
     def _near_duplicate(self, s, g: Generation, model_id: str) -> tuple[str, int] | None:
-        """The closest earlier sale of the same model within the policy's distance, if any."""
-        if g.phash is None:
-            return None
+        """The closest earlier sale of the same model within the policy's distance, if any (a text: the same
+        text, byte for byte, at distance 0)."""
         versions = select(ModelVersion.id).where(ModelVersion.model_id == model_id)
+        if g.phash is None:
+            same = s.scalar(select(Generation.id).where(
+                Generation.model_version_id.in_(versions), Generation.status == "sold",
+                Generation.blob_sha256 == g.blob_sha256, Generation.id != g.id))
+            return (same, 0) if same else None
         sold = dict(s.execute(select(Generation.id, Generation.phash).where(
             Generation.model_version_id.in_(versions), Generation.status == "sold",
             Generation.phash.is_not(None), Generation.id != g.id)).all())

@@ -2,7 +2,9 @@
 
 Three creators draw the same world of shapes (`studio.models.world`) in three
 clearly different styles, so demos and tests need no outside data and a
-fine-tuned model has a style to learn. The same seed gives the same files.
+fine-tuned model has a style to learn. A sample copywriter (Tess,
+`studio.samples.writers.SAMPLE_COPYWRITER`) writes copy for the copywriting world's
+briefs in her own style, for text models. The same seed gives the same files.
 """
 
 from __future__ import annotations
@@ -59,30 +61,54 @@ def hash_handle(handle: str) -> int:
     return sum((i + 1) * ord(ch) for i, ch in enumerate(handle)) % 9973
 
 
-def seed(st, seed: int = 0, images: int = 24) -> dict:
-    """Add the three sample creators, their portfolios and assistants; running it again adds nothing new.
+def _ensure_creator(st, handle: str, name: str, level: str, style_word: str) -> None:
+    """Add a sample creator on the creation plan (so they may publish) unless they exist."""
+    with st.transaction() as s:
+        exists = s.scalar(select(Creator).where(Creator.handle == handle)) is not None
+    if not exists:
+        st.add_creator(handle, name, level, plan="creator", style_word=style_word)
+        st.subscribe_plan(handle, "creation")  # so a sample creator may publish
+
+
+def seed(st, seed: int = 0, images: int = 24, writing: int = 40) -> dict:
+    """Add the three sample creators, their portfolios and assistants, and the sample copywriter with
+    ``writing`` writing samples; running it again adds nothing new.
 
     The last image of each portfolio is recorded as a commission with a client's consent,
-    so the consent column shows both kinds.
+    so the consent column shows both kinds. The copywriter's samples are all her own work.
+    Nothing is trained here (see `ensure_published_model`).
     """
     out = []
     for creator in SAMPLE_CREATORS:
-        with st.transaction() as s:
-            exists = s.scalar(select(Creator).where(Creator.handle == creator.handle)) is not None
-        if not exists:
-            st.add_creator(creator.handle, creator.name, creator.level, plan="creator", style_word=creator.trigger)
-            st.subscribe_plan(creator.handle, "creation")  # so a sample creator may publish
+        _ensure_creator(st, creator.handle, creator.name, creator.level, creator.trigger)
         with tempfile.TemporaryDirectory() as tmp:
             paths = write_portfolio(Path(tmp), creator, seed, images)
             own = st.add_to_portfolio(creator.handle, paths[:-1], consent="own")
             commissioned = st.add_to_portfolio(creator.handle, paths[-1:], consent=f"client:{creator.handle}-commission-001")
-        out.append({"handle": creator.handle, "style": creator.style, "trigger": creator.trigger,
+        out.append({"handle": creator.handle, "kind": "image", "style": creator.style, "trigger": creator.trigger,
                     "added": len(own.added) + len(commissioned.added),
                     "duplicates": len(own.duplicates) + len(commissioned.duplicates)})
+    out.append(seed_copywriter(st, seed, writing))
     # Each sample creator's assistant knowledge (gigs, Q&A, handoff topics). Past chats are
     # left out here: importing them loads the embedding model; see seed_assistants.
     seed_assistants(st, chats=False)
     return {"seed": seed, "creators": out}
+
+
+def seed_copywriter(st, seed: int = 0, n: int = 40) -> dict:
+    """Add the sample copywriter (vetted, on the creation plan) and ``n`` of her writing samples as one
+    ``.jsonl`` of {"brief", "copy"} lines, consent "own"; running it again adds nothing new."""
+    from studio.samples.writers import SAMPLE_COPYWRITER as tess
+    from studio.samples.writers import portfolio, write_jsonl
+
+    _ensure_creator(st, tess.handle, tess.name, tess.level, tess.trigger)
+    with tempfile.TemporaryDirectory() as tmp:
+        path = write_jsonl(portfolio(tess.writer, n, seed), Path(tmp) / f"{tess.handle}-samples.jsonl")
+        report = st.add_to_portfolio(tess.handle, [path], consent="own")
+    if report.rejected:  # the samples are generated to be valid: a refusal is a bug, not a skip
+        raise StudioError(f"the sample copywriter's samples were refused: {report.rejected[0]}")
+    return {"handle": tess.handle, "kind": "text", "style": tess.writer, "trigger": tess.trigger,
+            "added": len(report.added), "duplicates": len(report.duplicates)}
 
 
 def ensure_published_model(st, handle: str = SAMPLE_CREATORS[0].handle, price_cents: int = 300,

@@ -21,9 +21,8 @@ figures only: they must never be used to choose or adjust a default, a threshold
 the figures reported on them stop measuring how the defaults do on a writer nobody tuned for.
 The two sets are disjoint, and each writer's held-out briefs come from their own stream.
 
-:data:`SAMPLE_COPYWRITER` is a sample copywriter for demos. It is not seeded into a studio
-(:func:`studio.samples.seed` adds the image creators only); :func:`write_sample_portfolio` writes
-their folder.
+:data:`SAMPLE_COPYWRITER` is the sample copywriter `studio samples seed` adds beside the image
+creators (her writing samples, untrained); :func:`write_sample_portfolio` writes her folder.
 
 Standard library only (plus :mod:`studio.text`).
 """

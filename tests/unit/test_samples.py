@@ -9,10 +9,12 @@ from studio import samples
 
 
 def test_seeding_is_deterministic_and_idempotent(st, tmp_path):
-    first = samples.seed(st, seed=3, images=4)
-    assert [c["added"] for c in first["creators"]] == [4, 4, 4]
-    again = samples.seed(st, seed=3, images=4)
-    assert [c["added"] for c in again["creators"]] == [0, 0, 0]
+    first = samples.seed(st, seed=3, images=4, writing=6)
+    # three image creators, then the sample copywriter with her writing samples
+    assert [(c["handle"], c["kind"], c["added"]) for c in first["creators"]] == [
+        ("mira", "image", 4), ("oskar", "image", 4), ("juno", "image", 4), ("tess", "text", 6)]
+    again = samples.seed(st, seed=3, images=4, writing=6)
+    assert [c["added"] for c in again["creators"]] == [0, 0, 0, 0]
     a = samples.write_portfolio(tmp_path / "a", samples.SAMPLE_CREATORS[0], seed=3, images=2)
     b = samples.write_portfolio(tmp_path / "b", samples.SAMPLE_CREATORS[0], seed=3, images=2)
     assert [p.read_bytes() for p in a] == [p.read_bytes() for p in b]
@@ -20,8 +22,24 @@ def test_seeding_is_deterministic_and_idempotent(st, tmp_path):
     assert all(c.vetted for c in st.creators())
     assert sum(v.consent.startswith("client:") for v in st.portfolio("mira")) == 1
     # ... and on one active creation plan (seeding again adds none), so they may publish.
-    assert [[p.plan for p in st.plans(c.handle) if p.active] for c in st.creators()] == [["creation"]] * 3
+    assert [[p.plan for p in st.plans(c.handle) if p.active] for c in st.creators()] == [["creation"]] * 4
     assert st.verify_ledger().ok
+
+
+def test_the_sample_copywriter_is_seeded_with_her_writing_samples_and_nothing_trained(st):
+    from studio.samples.writers import SAMPLE_COPYWRITER, brief_line, portfolio
+
+    samples.seed(st, seed=3, images=2, writing=5)
+    tess = st.creator(SAMPLE_COPYWRITER.handle)
+    assert tess.vetted and tess.name == SAMPLE_COPYWRITER.name
+    items = st.portfolio("tess")
+    assert {(v.kind, v.consent, v.active) for v in items} == {("text", "own", True)}
+    # the briefs are the captions, and the copy is hers, sample for sample
+    pairs = portfolio(SAMPLE_COPYWRITER.writer, 5, seed=3)
+    assert sorted(v.caption for v in items) == sorted(brief_line(b) for b, _ in pairs)
+    assert sorted(st.blobs.get(v.sha256).decode() for v in items) == sorted(c for _, c in pairs)
+    assert st.models("tess") == []  # seeding never trains
+    assert all(v.kind == "image" for c in samples.SAMPLE_CREATORS for v in st.portfolio(c.handle))
 
 
 def _stats(paths):

@@ -77,7 +77,7 @@ def test_a_buyer_previews_masked_copy_buys_the_full_text_and_it_verifies(text_ho
 
 def test_identify_text_names_the_delivered_file_and_not_someone_elses_text(text_home, tmp_path):
     st = text_home
-    gen = st.generate("ada", BRIEF, n=1, seed=21, buyer=BUYER)[0]
+    gen = st.generate("ada", BRIEF.replace("Juniper Books", "Inkwell Books"), n=1, seed=21, buyer=BUYER)[0]
     st.buy(gen.id, BUYER, tmp_path)
     found = st.identify_text(tmp_path / f"{gen.id}.txt")
     assert found["found"] and found["sale"]["generation"] == gen.id
@@ -138,7 +138,7 @@ def test_the_rights_desk_verifies_a_dropped_text_with_its_record_and_tests_its_w
     from widgets.rights import RightsDesk
 
     st = text_home
-    gen = st.generate("ada", BRIEF, n=1, seed=51, buyer=BUYER)[0]
+    gen = st.generate("ada", BRIEF.replace("Juniper Books", "Folio Corner"), n=1, seed=51, buyer=BUYER)[0]
     st.buy(gen.id, BUYER, tmp_path)
     text, record = (tmp_path / f"{gen.id}.txt").read_bytes(), (tmp_path / f"{gen.id}.provenance.json").read_bytes()
     desk = RightsDesk(st)
@@ -153,6 +153,26 @@ def test_the_rights_desk_verifies_a_dropped_text_with_its_record_and_tests_its_w
     # without its record the text is not verified; its wording is tested against every text model's watermark
     # (one tagline is far too short for a verdict: the bench measures detection on 100-token texts)
     assert "Not verified" in desk.verdict.value and "Its wording:" in desk.verdict.value
+
+
+def test_the_cli_verifies_a_delivered_text_and_identifies_it(text_home, tmp_path, capsys):
+    from studio import cli
+
+    st = text_home
+    brief = BRIEF.replace("Juniper Books", "Quill & Page")
+    gen = st.generate("ada", brief, n=1, seed=61, buyer=BUYER)[0]
+    st.buy(gen.id, BUYER, tmp_path)
+    same = st.generate("ada", brief, n=1, seed=61, buyer="cy@example.com")[0]  # the same brief and seed: the same text
+    with pytest.raises(StudioError, match="the same text as .* sold earlier"):
+        st.buy(same.id, "cy@example.com", tmp_path / "cy")
+    home = ["--home", str(st.home)]
+    assert cli.main(["rights", "verify", str(tmp_path / f"{gen.id}.txt"), *home]) == 0
+    assert "OK: Trusted" in capsys.readouterr().out
+    (tmp_path / "alone.txt").write_bytes((tmp_path / f"{gen.id}.txt").read_bytes())
+    assert cli.main(["rights", "verify", str(tmp_path / "alone.txt"), *home]) == 1
+    assert "no provenance record alone.provenance.json" in capsys.readouterr().out
+    assert cli.main(["rights", "identify", "--text", str(tmp_path / f"{gen.id}.txt"), *home]) == 0
+    assert f"the file delivered for generation {gen.id}" in capsys.readouterr().out
 
 
 def test_text_briefs_are_checked_and_a_disabled_model_writes_nothing(text_home):

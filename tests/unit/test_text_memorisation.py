@@ -47,3 +47,13 @@ def test_it_is_fast_on_many_samples():
         guard.flags(f"a buyer's output number {i} where nothing matches the training text at all, really")
     assert time.perf_counter() - t < 0.5
     assert guard.flags("sample 123 says the quick brown fox number 123 jumps")
+
+
+def test_a_short_sample_copied_whole_is_flagged_but_a_few_shared_words_are_not():
+    from studio.text.memorisation import MemorisationGuard
+
+    guard = MemorisationGuard(["Bloom Bakery: warm bread, kind hearts.", "Simple."])
+    assert guard.flags("bloom bakery — Warm bread, kind hearts!")  # the whole six-word tagline, other punctuation
+    assert guard.spans("Try it: Bloom Bakery: warm bread, kind hearts.")[0].text == "bloom bakery warm bread kind hearts"
+    assert not guard.flags("Bloom Bakery: warm bread for everyone.")  # a part of it is not a copy
+    assert not guard.flags("Simple. Honest. Good.")  # under four words, a sample is too short to count as copied
