@@ -33,7 +33,12 @@ def main(argv=None) -> dict:
 
     from studio.models.bases import default_base
 
-    print(f"base: {default_base()}; training defaults from studio.training.config.TrainConfig")
+    from studio.training.config import TrainConfig
+
+    d = TrainConfig()
+    print(f"base: {default_base()}; training defaults from studio.training.config.TrainConfig: {d.steps} steps, "
+          f"rank {d.rank}, {d.lora_layers}, noise offset {d.noise_offset}, timestep bias {d.timestep_bias}, "
+          f"min-SNR gamma {d.snr_gamma}")
     results = {}
     portfolios = HELD_OUT[:1] if args.quick else HELD_OUT
     with tempfile.TemporaryDirectory() as tmp:

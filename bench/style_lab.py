@@ -53,7 +53,9 @@ def _train_and_score(st, handle: str, seeds_per_prompt: int, options: dict) -> d
             "palette_ratio": round(scores["palette_distance_model"] / max(scores["palette_distance_base"], 1e-9), 3),
             "style_ratio": round(scores["style_distance_model"] / max(scores["style_distance_base"], 1e-9), 3),
             "config": {k: v.manifest["config"][k] for k in ("steps", "rank", "lr", "train_text_encoder", "base")
-                       if k in v.manifest["config"]} | {k: v.manifest["config"].get(k) for k in ("lora_layers",)},
+                       if k in v.manifest["config"]}
+            | {k: v.manifest["config"].get(k) for k in ("lora_layers", "noise_offset", "timestep_bias", "snr_gamma",
+                                                        "seed")},
             "learning_rate": v.manifest.get("metrics", {}).get("learning_rate")}
 
 

@@ -31,6 +31,27 @@ CANDIDATES = {
     "res-600-te": dict(steps=600, lora_layers="attention+resnets", train_text_encoder=True),
     "res-1000": dict(steps=1000, lora_layers="attention+resnets"),
     "res-300-r16": dict(steps=300, lora_layers="attention+resnets", rank=16),
+    # issue 10: offset noise (global colour and ground), noisier timesteps, min-SNR weighting
+    "attn-300-off05": dict(steps=300, lora_layers="attention", noise_offset=0.05),
+    "attn-300-off10": dict(steps=300, lora_layers="attention", noise_offset=0.1),
+    "attn-300-off20": dict(steps=300, lora_layers="attention", noise_offset=0.2),
+    "res-300-off10": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.1),
+    "res-300-off20": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.2),
+    "attn-300-off10-bias1": dict(steps=300, lora_layers="attention", noise_offset=0.1, timestep_bias=1.0),
+    "attn-300-off10-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.1, snr_gamma=5.0),
+    "attn-300-bias1": dict(steps=300, lora_layers="attention", timestep_bias=1.0),
+    "attn-300-off15": dict(steps=300, lora_layers="attention", noise_offset=0.15),
+    "attn-300-off15-bias1": dict(steps=300, lora_layers="attention", noise_offset=0.15, timestep_bias=1.0),
+    "attn-300-off15-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0),
+    "attn-300-snr5": dict(steps=300, lora_layers="attention", snr_gamma=5.0),
+    "attn-300-off20-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.2, snr_gamma=5.0),
+    # the same with another seed: how much of a difference is the seed's
+    "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
+    "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),
+    "attn-300-off15-s1": dict(steps=300, lora_layers="attention", noise_offset=0.15, seed=1),
+    "attn-300-off10-bias1-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, timestep_bias=1.0, seed=1),
+    "attn-300-off15-snr5-s1": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0, seed=1),
+    "attn-300-off10-snr5-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, snr_gamma=5.0, seed=1),
 }
 
 

@@ -124,6 +124,10 @@ def write_card(folder: Path, manifest: dict) -> Path:
     who = (f"creator {manifest['creator']}'s own portfolio images, each with a recorded consent record"
            if manifest.get("creator") else "a folder of captioned images")
     example = manifest.get("sample_prompts", [""])[0] if manifest.get("sample_prompts") else (trigger or "")
+    bias, gamma = cfg.get("timestep_bias") or 0, cfg.get("snr_gamma")
+    noise = (f"offset {cfg.get('noise_offset') or 0}; timesteps "
+             f"{f'biased to noisier ones, density (t/T)^{bias}' if bias else 'uniform'}; "
+             f"loss {f'min-SNR-gamma {gamma}' if gamma else 'MSE'}")
     body = f"""# {name}
 
 A personal LoRA creation model trained by **studio** on {who}.
@@ -149,6 +153,7 @@ A kohya-format copy (`kohya/{name}.safetensors`) loads into AUTOMATIC1111, Comfy
 | steps | {metrics.get('steps')} at batch {cfg['batch_size']}, resolution {manifest.get('resolution')} |
 | LoRA | rank {cfg['rank']}, alpha {cfg['alpha'] or cfg['rank']}, UNet layers: {cfg.get('lora_layers', 'attention')}, text encoder {'trained' if cfg['train_text_encoder'] else 'frozen'} |
 | optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps |
+| noise | {noise} |
 | seed | {cfg['seed']} |
 | final loss (mean of last 20 steps) | {metrics.get('final_loss')} |
 | time | {metrics.get('seconds')} s on {metrics.get('device')} ({metrics.get('steps_per_s')} steps/s) |

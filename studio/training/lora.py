@@ -201,7 +201,9 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
                 latents = (post.mean.float().cpu() + post.std.float().cpu()
                            * torch.randn(post.mean.shape, generator=gen)) * scaling
         noise = torch.randn(latents.shape, generator=gen)
-        timesteps = torch.randint(0, noise_scheduler.config.num_train_timesteps, (cfg.batch_size,), generator=gen)
+        if cfg.noise_offset:  # offset noise: a per-image, per-channel constant the model must learn to remove
+            noise = noise + cfg.noise_offset * torch.randn((*latents.shape[:2], 1, 1), generator=gen)
+        timesteps = _timesteps(cfg, noise_scheduler.config.num_train_timesteps, gen)
         noisy = noise_scheduler.add_noise(latents, noise, timesteps)
         if noise_scheduler.config.prediction_type == "v_prediction":
             target = noise_scheduler.get_velocity(latents, noise, timesteps)
@@ -214,7 +216,11 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
             else:
                 states = text_encoder(cached["input_ids"][idx].to(dev))[0]
             pred = unet(noisy.to(dev, frozen_dtype), timesteps.to(dev), states).sample
-            loss = F.mse_loss(pred.float(), target.to(dev).float())
+            if cfg.snr_gamma:  # min-SNR-gamma: per-example MSE weighted by min(SNR, gamma) / SNR
+                loss = F.mse_loss(pred.float(), target.to(dev).float(), reduction="none").mean(dim=(1, 2, 3))
+                loss = (loss * _min_snr_weights(noise_scheduler, timesteps, cfg.snr_gamma).to(dev)).mean()
+            else:
+                loss = F.mse_loss(pred.float(), target.to(dev).float())
             accelerator.backward(loss)
             if accelerator.sync_gradients:
                 accelerator.clip_grad_norm_(params, 1.0)
@@ -275,6 +281,26 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     accelerator.wait_for_everyone()
     emit(TrainEvent("done", step, cfg.steps, loss=manifest["metrics"]["final_loss"], path=str(out)))
     return {"status": "done", "step": step, "path": str(out), "manifest": manifest, "main": main}
+
+
+def _timesteps(cfg: TrainConfig, total: int, gen):
+    """The batch's timesteps: uniform, or with density proportional to (t/T)^bias (noisier ones more often)."""
+    import torch
+
+    if not cfg.timestep_bias:
+        return torch.randint(0, total, (cfg.batch_size,), generator=gen)
+    u = torch.rand((cfg.batch_size,), generator=gen)
+    return (u ** (1.0 / (1.0 + cfg.timestep_bias)) * total).long().clamp(0, total - 1)
+
+
+def _min_snr_weights(scheduler, timesteps, gamma: float):
+    """min(SNR, gamma) / SNR per example (/(SNR + 1) for v-prediction), Hang et al. 2023."""
+    import torch
+
+    alpha_bar = scheduler.alphas_cumprod.to(torch.float32)[timesteps]
+    snr = alpha_bar / (1 - alpha_bar)
+    weights = torch.clamp(snr, max=gamma)
+    return weights / (snr + 1 if scheduler.config.prediction_type == "v_prediction" else snr)
 
 
 def _inference_scheduler(base: Path):

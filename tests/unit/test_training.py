@@ -331,3 +331,37 @@ def test_adapters_on_the_resnets_too_load_whole_in_both_formats(tmp_path, random
     assert np.abs(_image(a) - before).max() > 0.01
     b.load_lora_weights(str(out / "kohya"), weight_name="model.safetensors")
     assert np.abs(_image(a) - _image(b)).max() < 1e-4
+
+
+def test_offset_noise_noisier_timesteps_and_min_snr_change_training_and_are_recorded(tmp_path, random_base, portfolio_dir):
+    """Offset noise (a constant per image and channel) lets a model move overall colour; each option trains
+    different weights from the same seed, and the manifest records it."""
+    import torch
+
+    from studio.training.lora import _min_snr_weights, _timesteps
+
+    examples = data.from_folder(portfolio_dir, "mirastyle")
+    off = dict(noise_offset=0.0, timestep_bias=0.0, snr_gamma=0.0)
+    plain = _weights(train(_config(random_base, steps=4, **off), examples, tmp_path / "plain")["path"])
+    for name, over in {"offset": dict(noise_offset=0.1), "bias": dict(timestep_bias=1.0),
+                       "snr": dict(snr_gamma=5.0)}.items():
+        result = train(_config(random_base, steps=4, **{**off, **over}), examples, tmp_path / name)
+        assert {k: result["manifest"]["config"][k] for k in over} == over
+        card = (tmp_path / name / "README.md").read_text()
+        assert {"offset": "| noise | offset 0.1; timesteps uniform; loss MSE |", "bias": "density (t/T)^1.0",
+                "snr": "loss min-SNR-gamma 5.0"}[name] in card
+        w = _weights(tmp_path / name)
+        assert w.keys() == plain.keys() and not _close(w, plain), name
+    # noisier timesteps: density proportional to (t/T)^bias, so the mean moves from T/2 to T(1+b)/(2+b)
+    cfg = TrainConfig(batch_size=4000, timestep_bias=1.0)
+    t = _timesteps(cfg, 1000, torch.Generator().manual_seed(0))
+    assert t.min() >= 0 and t.max() <= 999 and 640 < float(t.float().mean()) < 690
+    # min-SNR: full weight where the SNR is below gamma (noisy steps), less where it is above
+    from diffusers import DDPMScheduler
+
+    w = _min_snr_weights(DDPMScheduler(), torch.tensor([0, 999]), 5.0)
+    assert float(w[0]) < 0.01 and float(w[1]) == pytest.approx(1.0)
+    # the defaults, chosen on the tuning portfolios (bench/tune_style.py)
+    assert (TrainConfig().noise_offset, TrainConfig().timestep_bias, TrainConfig().snr_gamma) == (0.15, 0.0, 5.0)
+    with pytest.raises(StudioError, match="--noise-offset"):
+        TrainConfig(noise_offset=-0.1)
