@@ -6,7 +6,8 @@ in style (ground, grain, outlines, softness, subject size and vividness; content
 in palette (the colours used, wherever they are). A model is publishable only if its outputs are
 closer to the portfolio than the base's on both (:func:`passes`). On the embedded base, where the
 shapes-world checker applies, it also reports prompt following of both, so a model that learned
-the style but forgot the shapes shows it.
+the style but forgot the shapes shows it. Text versions (manifest ``"kind": "text"``) are scored by
+`studio.quality.text_gate` (style distance to the held-out writing, brief following, memorisation).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from studio.context import StudioContext
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.models import BUILTIN
+from studio.quality import text_gate
 from studio.quality.metrics import FEATURES, compare_styles, prompt_following
 from studio.store.tables import ModelVersion, utcnow
 from studio.training.versions import Versions
@@ -25,7 +27,10 @@ from studio.training.versions import Versions
 
 def passes(scores: dict) -> bool:
     """The rule: the model's outputs are closer to the creator's work than the base's, both in style
-    (content matched) and in palette. Prompt following is reported beside it, not part of the rule."""
+    (content matched) and in palette. Prompt following is reported beside it, not part of the rule.
+    A text version's scores follow the text rule (`studio.quality.text_gate.passes`)."""
+    if scores.get("kind") == "text":
+        return text_gate.passes(scores)
     return (scores["style_distance_model"] < scores["style_distance_base"]
             and scores["palette_distance_model"] < scores["palette_distance_base"])
 
@@ -33,6 +38,8 @@ def passes(scores: dict) -> bool:
 def score_rows(scores: dict) -> list[tuple[str, str]]:
     """The scores as (label, value) lines for a person: what the CLI, the gallery and refusals show.
     Scores written before the palette was measured simply lack those lines."""
+    if scores.get("kind") == "text":
+        return text_gate.score_rows(scores)
     rows = [("style distance to the portfolio (model / base)",
              f"{scores['style_distance_model']} / {scores['style_distance_base']}")]
     if "palette_distance_model" in scores:
@@ -56,6 +63,8 @@ class QualityGate:
         from PIL import Image
 
         v = self.versions.get(handle, version_id)
+        if v.manifest.get("kind") == "text":  # a text model: its own measures and rule (studio.quality.text_gate)
+            return self._store(handle, v, text_gate.score(self.ctx.blobs, v, seeds_per_prompt, max_prompts))
         blobs = self.ctx.blobs
         images = {i["sha256"]: i for i in v.manifest["items"] if i["sha256"] in blobs}
         if not images:
@@ -87,6 +96,15 @@ class QualityGate:
             if pf_model is not None:
                 scores["prompt_following_model"] = pf_model
                 scores["prompt_following_base"] = prompt_following([i for g in base_images for i in g], jobs)
+        scores["passed"] = passes(scores)
+        scores["measured_at"] = utcnow().isoformat(timespec="seconds")
+        with self.ctx.transaction() as s:
+            s.get(ModelVersion, v.id).scores = scores
+        self.ctx.emit(EventKind.MODEL_SCORED, handle, version=v.id)
+        return scores
+
+    def _store(self, handle: str, v, scores: dict) -> dict:
+        """Record scores on the version (with the rule's verdict and when they were measured)."""
         scores["passed"] = passes(scores)
         scores["measured_at"] = utcnow().isoformat(timespec="seconds")
         with self.ctx.transaction() as s:
