@@ -39,6 +39,9 @@ READERS = {
     "studio/marketplace/edits.py": "the draft (a generation) and the delivered edit",
     "studio/training/cli.py": "a generation's image written by `studio generate`",
     "widgets/gallery.py": "a generation's image in the creator's gallery",
+    "studio/training/text_data.py": "training the creator's own text model on their consented writing samples",
+    "studio/quality/text_gate.py": "scoring the creator's own text model against their held-out writing",
+    "studio/marketplace/texts.py": "the memorisation guard over the creator's own text model's training copy",
 }
 
 
