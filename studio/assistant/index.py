@@ -1,4 +1,5 @@
-"""The retrieval index: approved Q&A pairs, gig facts and handoff topics, embedded once and reused.
+"""The retrieval index: approved Q&A pairs, gig facts and handoff topics, embedded once and reused
+(with what the creator offers, `services.Offerings`, read from the same knowledge).
 
 `IndexCache.get(knowledge, approved, encoder)` returns the `Index` for exactly that
 content: it is rebuilt only when the knowledge, an approved pair (id, question, answer,
@@ -31,6 +32,7 @@ class Index:
     matcher: Any  # studio.assistant.matcher.Matcher over every example question
     answers: dict[str, str]  # label -> answer text ("qa:<id>", "gig:<title>:<fact>", ...)
     topics: dict[str, str]  # label -> topic shown with the reply (handoff labels included)
+    offers: Any = None  # studio.assistant.services.Offerings: what the creator offers, for service requests
 
     @property
     def labels(self) -> list[str]:
@@ -40,6 +42,7 @@ class Index:
 def build(k: Knowledge, approved: Sequence[ApprovedPair], encoder) -> Index:
     """Embed every example question: approved pairs (with their variants and answer), facts and handoff topics."""
     from studio.assistant.matcher import Matcher
+    from studio.assistant.services import Offerings
 
     texts, labels, answers, topics = [], [], {}, {}
     for pair in approved:
@@ -58,7 +61,7 @@ def build(k: Knowledge, approved: Sequence[ApprovedPair], encoder) -> Index:
             texts.append(ex)
             labels.append(label)
         topics[label] = t.topic
-    return Index(Matcher(encoder, mode="nearest").fit(texts, labels), answers, topics)
+    return Index(Matcher(encoder, mode="nearest").fit(texts, labels), answers, topics, Offerings.of(k, encoder))
 
 
 class IndexCache:

@@ -10,10 +10,14 @@ handoff topics), and applies the rules in order; the first that applies decides:
    to promise; so is a client who asks for the human;
 3. one of the creator's handoff topics that matches, within `HANDOFF_MARGIN` of the best answer;
 4. an approved Q&A pair that matches strongly (`QA_FIRST`) and names no package;
-5. a question about packages is answered from the packages (`answers.package_answer`);
-6. the best approved pair or profile fact at or above the threshold, unless the message asks
-   for a service the gigs do not list;
-7. otherwise nothing approved answers it: hand off.
+5. a service the creator does not offer is the creator's to take on or decline: a request ("do
+   you also edit videos", "could you translate my script") whose verb and object are not among
+   the gigs, packages, Q&A and profile (`services`), however its words resemble a package
+   attribute or a profile fact;
+6. a profile question is answered from the profile, a question about packages from the packages
+   (`answers.package_answer`);
+7. the best approved pair or fact at or above the threshold;
+8. otherwise nothing approved answers it: hand off.
 
 Every draft must pass the guardrails (`guardrails.check`), or it is handed off instead.
 `handoff_text` is what the client is told and `summary` the paragraph the creator gets:
@@ -28,7 +32,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from studio.assistant import guardrails, reading
+from studio.assistant import guardrails, reading, services
 from studio.assistant.answers import package_answer, quantity_fit
 from studio.assistant.index import Index
 from studio.assistant.knowledge import Knowledge, money
@@ -43,8 +47,6 @@ REDUCTION_RE = re.compile(r"\b(deal|bulk|knock\w*|for less|less money|lower (?:i
                           r"throw in|thrown in|for nothing|on the house|best price)\b|(?<!feel )\bfree\b(?! to\b| time\b)")
 HUMAN_RE = re.compile(r"\b(real person|a human|human being|are you (?:a |an )?(?:bot|robot|ai|machine)|a bot|"
                       r"(?:speak|talk|chat) (?:to|with) (?!you about)\w+|directly|himself|herself|in person)\b")
-CAPABILITY_RE = re.compile(r"\b(?:do|can|could|would|will) (?:you|u)\b(?: also| even| guys)?|\bis it possible to\b|"
-                           r"\bdo you (?:also )?(?:offer|provide)\b")
 KINDS = ("discount", "custom_price", "rush", "human", "topic", "not_offered", "unknown", "guardrail")
 NEXT_STEP = {
     "discount": "decide whether to offer a reduction; the assistant quoted only the package prices",
@@ -105,43 +107,15 @@ def _deadline_rule(r: reading.Reading, k: Knowledge) -> str | None:
     return None
 
 
-GENERIC_VERBS = frozenset("do make offer provide have get help handle work create deliver send tell give take "
-                          "explain show".split())
-OBJECT_STOP = frozenset("for with in on of to into from by at as than".split())
+def _not_offered(message: str, k: Knowledge, index: Index, near_qa: bool) -> str | None:
+    """The words of the first service the message asks for that the creator does not offer (`services`), or None.
 
-
-def _offers(message: str, k: Knowledge, near_qa: bool = False) -> bool:
-    """Whether what a capability question asks for ("can you write the script") is something the creator mentions.
-
-    The verb must be generic or one the gigs, profile or approved answers use, and the object (the words
-    up to the next preposition) must share a word with them; near an approved pair (`near_qa`), the
-    creator's own verb is enough ("would you shoot at my shop" near "I shoot in my studio").
+    Near an approved pair (`near_qa`) the creator's own verb is enough ("would you shoot at my shop" near
+    "I shoot in my studio").
     """
-    m = CAPABILITY_RE.search(message.lower())
-    if m is None:
-        return True
-    vocab = (guardrails.service_vocabulary(k) | {w for q, a in k.qa for w in reading.words(q + " " + a)}
-             | {w.lower() for w in k.profile.get("languages") or []})
-    known = lambda w: w in vocab or reading.singular(w) in vocab  # noqa: E731
-    rest = [w for w in reading.words(message[m.end():]) if w not in ("also", "even", "please", "maybe", "be", "able",
-                                                                      "to", "like", "kindly")]
-    verb, obj = None, []
-    for w in rest:
-        if verb is None:
-            verb = w
-            continue
-        if w in OBJECT_STOP:
-            if obj:
-                break
-            continue
-        if w not in reading.STOP and w not in guardrails.STOP:
-            obj.append(w)
-    if verb is None:
-        return True
-    verb_ok = verb in GENERIC_VERBS or known(verb)
-    if (verb in GENERIC_VERBS and not obj) or (near_qa and verb not in GENERIC_VERBS and known(verb)):
-        return True
-    return verb_ok and (not obj or any(known(w) for w in obj))
+    offers = index.offers if index.offers is not None else services.Offerings.of(k, index.matcher.encoder)
+    found = services.unoffered(message, offers, set(reading.words(k.name)), own_verb_enough=near_qa)
+    return found.text if found else None
 
 
 def decide(message: str, k: Knowledge, index: Index, threshold: float) -> Decision:
@@ -171,19 +145,18 @@ def decide(message: str, k: Knowledge, index: Index, threshold: float) -> Decisi
 
     if best_qa is not None and sq >= QA_FIRST and not r.packages:
         return _checked(index.answers[labels[best_qa]], labels[best_qa], index.topics[labels[best_qa]], sq, k)
-    offered = _offers(message, k, near_qa=sq >= threshold)
+    near = f"; nearest: {index.topics[labels[best_answer]]}" if best_answer is not None else ""
+    missing = _not_offered(message, k, index, near_qa=sq >= threshold)
+    if missing:
+        return Decision(True, "service not offered", None, sa, f"not offered: asks to \"{missing}\", which the gigs, "
+                        f"packages, Q&A and profile do not list{near}", kind="not_offered")
     profile = [f"profile:{name}" for name in r.profile if f"profile:{name}" in index.answers]
     if profile and not r.about_packages:
         return _checked(" ".join(index.answers[label] for label in profile), "+".join(profile),
                         " and ".join(index.topics[label] for label in profile), STRUCTURED_CONFIDENCE, k)
     structured = package_answer(r, k)
-    weak = not (r.packages or r.strong or r.compare or r.recommend)  # only an included thing or a verb like "get"
-    if structured is not None and (offered or not weak):
+    if structured is not None:
         return _checked(structured.text, structured.source, structured.topic, STRUCTURED_CONFIDENCE, k)
-    near = f"; nearest: {index.topics[labels[best_answer]]}" if best_answer is not None else ""
-    if not offered:
-        return Decision(True, "service not offered", None, sa, f"not offered: the gigs do not list it{near}",
-                        kind="not_offered")
     if best_answer is not None and sa >= threshold:
         label = labels[best_answer]
         return _checked(index.answers[label], label, index.topics[label], sa, k)
