@@ -5,9 +5,12 @@
 Prints, measured on this run: the share of held-out briefs (never drawn in training) whose copy
 passes the world's checker, with the model's default decoding (plain and watermarked) and
 greedy; the checker on the world's own copy and on copy for another brief; watermark detection
-on 100-token watermarked outputs and false positives on human-written text (CLINC150 queries),
-the world's own copy and the model's unwatermarked outputs; and the wall-clock time of four
-copies in one batch. Targets: >= 90% of briefs followed, >= 95% detection, <= 1% false positives.
+on 100-token watermarked outputs, read with the model as the studio reads a file it identifies
+(entropy-aware, name slots put back; also without the model, and under another key), and false
+positives on human-written text (CLINC150 queries), the world's own copy and the model's
+unwatermarked outputs (under the measurement key and averaged over further keys); and the
+wall-clock time of four watermarked copies in one batch.
+Targets: >= 90% of briefs followed watermarked, >= 95% detection, <= 1% false positives on human text.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ def main(argv=None) -> dict:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--watermark-n", type=int, default=100, help="watermarked 100-token outputs")
     p.add_argument("--human-n", type=int, default=500, help="human and world texts scored for false positives")
+    p.add_argument("--keys", type=int, default=20, help="further keys the false-positive rates are averaged over")
     p.add_argument("--threads", type=int, default=1)
     args = p.parse_args(argv)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
@@ -50,7 +54,8 @@ def main(argv=None) -> dict:
                                                      logits_processor=LogitsProcessorList([mark.processor()])),
         greedy=brief_following(model, tokenizer, n=args.n, seed=args.seed, do_sample=False, temperature=None,
                                top_k=None, top_p=None),
-        watermark=watermark_figures(model, tokenizer, n=args.watermark_n, seed=args.seed, n_human=args.human_n, mark=mark),
+        watermark=watermark_figures(model, tokenizer, n=args.watermark_n, seed=args.seed, n_human=args.human_n, mark=mark,
+                                    other_keys=args.keys),
         latency_4_copies_s=latency(model, tokenizer, mark=mark),
     )
     res["seconds"] = round(time.time() - t0)
@@ -58,11 +63,13 @@ def main(argv=None) -> dict:
         res[name].pop("examples")
     print(json.dumps(res, indent=2, ensure_ascii=False))
     wm = res["watermark"]
-    fp = max(wm[k]["detected"] for k in ("human_clinc150", "world_copy", "unwatermarked_model") if k in wm)
+    fp = {k: wm[k]["detected"] for k in ("human_clinc150", "world_copy", "unwatermarked_model", "wrong_key") if k in wm}
     print(f"base: {res['default_decoding']['pass_rate']:.1%} of {args.n} held-out briefs pass the checker "
           f"({res['default_decoding_watermarked']['pass_rate']:.1%} watermarked, {res['greedy']['pass_rate']:.1%} greedy); "
-          f"watermark detected on {wm['watermarked']['detected']:.1%}, false positives at most {fp:.1%}; "
-          f"four copies in {res['latency_4_copies_s']['median']} s")
+          f"watermark detected on {wm['watermarked']['detected']:.1%} of {wm['watermarked']['n']} 100-token outputs "
+          f"({wm['watermarked_without_model']['detected']:.1%} without the model); false positives "
+          + ", ".join(f"{k} {v:.1%}" for k, v in fp.items())
+          + f"; four copies in {res['latency_4_copies_s']['median']} s")
     return res
 
 

@@ -100,6 +100,7 @@ class FileChecks:
         p-value each; the most significant is reported), and the sale if the text is a delivered file as is."""
         from studio.marketplace import texts
         from studio.text import inference as text_inference
+        from studio.text.watermark import MIN_SCORED
 
         data = _data(source)
         try:
@@ -117,7 +118,8 @@ class FileChecks:
             model, tokenizer = text_inference.load(folder)
             mark = texts.watermark(self.ctx.home, version_id, model.config.vocab_size, create=False)
             if mark is not None:
-                d = mark.detect_text(text, tokenizer)
+                # read with the version's own model: only its real choices are scored (see studio.text.watermark)
+                d = mark.detect_text(text, tokenizer, model=model)
                 scores.append({"version": version_id, "number": number, "creator": handle, "z": d.z,
                                "p_value": d.p_value, "scored_tokens": d.scored, "threshold": mark.p_threshold})
         best = min(scores, key=lambda r: r["p_value"], default=None)
@@ -129,8 +131,8 @@ class FileChecks:
         elif found:
             message = (f"written by {best['creator']}'s text model v{best['number']} (watermark z = {best['z']}, "
                        f"p = {best['p_value']:.2g}, {len(scores)} model(s) tested)")
-        elif best is not None and best["scored_tokens"] < 16:
-            message = "too short to tell: fewer than 16 distinct token pairs"
+        elif best is not None and best["scored_tokens"] < MIN_SCORED:
+            message = f"too short to tell: fewer than {MIN_SCORED} token pairs where the model had a choice"
         else:
             message = "no text model of this studio's watermark is in it"
         return {"found": found, "message": message, "best": best, "models": scores, "sale": sale}

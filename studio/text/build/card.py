@@ -59,10 +59,15 @@ def write_card(folder: Path) -> Path:
         r = wm.get(name, {})
         return f"{pct(r.get('detected'))} of {r.get('n', 'n/a')} (median z {r.get('median_z', 'n/a')})"
 
-    shortfall = ("" if wm.get("watermarked", {}).get("detected", 0) >= 0.95 else """ The target of 95% on 100 tokens is **not met**: the
-model's copy is mostly determined by its brief (about a quarter of its tokens are real choices), so
-100 tokens hold too few choices for the bias to show at this false-positive threshold; a larger
-bias costs brief following faster than it buys detection (measured while choosing gamma and delta).""")
+    over = wm.get("over_keys", {})
+    keys = next(iter(over.values()), {})
+    keys_line = "; ".join(f"{pct(r['mean'])} (at most {pct(r['max'])} for one key) on {label}"
+                          for name, label in (("human_clinc150", "human text"), ("world_copy", "world copy"),
+                                              ("unwatermarked_model", "unwatermarked outputs"))
+                          if (r := over.get(name))) or "n/a"
+
+    shortfall = ("" if wm.get("watermarked", {}).get("detected", 0) >= 0.95 else """ The target of 95% on 100 tokens is **not met**
+with these settings.""")
     decoding = (f"sampling, temperature {gen.get('temperature')}" if gen.get("do_sample") else "greedy")
     card = f"""---
 license: apache-2.0
@@ -149,18 +154,28 @@ On {m.get('default_decoding', {}).get('n', 'n/a')} held-out briefs (seed 0 of th
 | default, watermarked | {run('default_decoding_watermarked')} |
 | greedy | {run('greedy')} |
 
-Watermark (`studio.text.watermark`, gamma {wm.get('gamma')}, delta {wm.get('delta')}, flagged at one-sided p <= {wm.get('p_threshold')},
-repeated token pairs counted once), on texts of {wm.get('output_tokens')} tokens:
+Watermark (`studio.text.watermark`): a keyed green list (gamma {wm.get('gamma')}) whose logits get
++{wm.get('delta')} (before the temperature) at the steps where the model has a choice (entropy at least
+{wm.get('bias_min_entropy')} nats); elsewhere the copy is left as the model writes it. Detection reads only the text, with
+the model (entropy-aware, after SWEET): it puts the business names back into their slot, scores only
+tokens where the model, after generic briefs of each kind, has an entropy of at least {wm.get('min_entropy')} nats (the
+real brief is unknown), counts repeated token pairs once and flags a text at one-sided binomial
+p <= {wm.get('p_threshold')}. None of this depends on the key, so the p-value stays exact for text not
+written under it. On texts of {wm.get('output_tokens')} tokens:
 
 | text | flagged as watermarked |
 |---|---|
 | this model's outputs, watermarked | {det('watermarked')} |
+| the same, read without the model (every token scored) | {det('watermarked_without_model')} |
+| the same, under another model's key | {det('wrong_key')} |
 | this model's outputs, not watermarked | {det('unwatermarked_model')} |
-| the world's own copy | {det('world_copy')} |
+| the world's own copy (written without a model) | {det('world_copy')} |
 | human text (CLINC150 queries) | {det('human_clinc150')} |
 
-Detection grows with length (this model's outputs, watermarked): 200 tokens {det('watermarked_200_tokens')},
-400 tokens {det('watermarked_400_tokens')}.{shortfall}
+Under {keys.get('keys', 'n/a')} further keys the false-positive rate averages {keys_line}. Detection by length
+(this model's outputs, watermarked): 50 tokens {det('watermarked_50_tokens')}, 200 tokens
+{det('watermarked_200_tokens')}, 400 tokens {det('watermarked_400_tokens')}.{shortfall} Reading a 100-token
+text with the model takes {wm.get('detect_seconds_median', 'n/a')} s (median).
 
 Four copies in one batch (a preview set), watermarked, default decoding: median {lat.get('median', 'n/a')} s,
 best {lat.get('best', 'n/a')} s over {lat.get('repeats', 'n/a')} runs ({lat.get('threads', 'n/a')} torch thread, shared machine).

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from studio.text import checker, world
 from studio.text.base import generate
-from studio.text.watermark import Watermark
+from studio.text.watermark import Watermark, read_text
 
 CLINC = Path(__file__).resolve().parents[4] / "shared" / "data" / "clinc150" / "data_full.json"
 TEST_KEY = b"studio-tiny-text measurement key, not a model's secret"
@@ -87,30 +87,66 @@ def world_texts(tokenizer, n: int, seed: int = 0) -> list[str]:
 
 
 def watermark_figures(model, tokenizer, n: int = 100, seed: int = 0, n_human: int = 500, mark: Watermark | None = None,
-                      longer: tuple[int, ...] = (200, 400)) -> dict:
+                      lengths: tuple[int, ...] = (50, 200, 400), other_keys: int = 20) -> dict:
     """Detection on ``n`` watermarked 100-token outputs; false positives on text the model did not
-    watermark: human text (CLINC150, when present), world copy, and the model's own unwatermarked outputs."""
+    watermark: human text (CLINC150, when present), world copy, and the model's own unwatermarked
+    outputs; the watermarked outputs under another model's key.
+
+    Texts are read with the model (entropy-aware, name slots put back: ``read_text(..., model=model)``
+    then ``Watermark.score``, which is what ``detect_text(..., model=model)`` does), as the studio
+    reads a file it identifies; ``watermarked_without_model`` is the fallback without the model.
+    ``over_keys``: the false-positive rates under ``other_keys`` further keys (the same readings):
+    the p-value is exact averaged over keys, but templated copy repeats token pairs across texts,
+    so one key's rate on such text can sit above or below it."""
     from transformers import LogitsProcessorList
 
     mark = mark or Watermark(TEST_KEY, model.config.vocab_size)
-    marked = long_outputs(model, tokenizer, n, seed, LogitsProcessorList([mark.processor()]))
-    plain = long_outputs(model, tokenizer, n, seed + 1)
-
-    def rate(texts):
-        ds = [mark.detect_text(t, tokenizer) for t in texts]
-        return dict(n=len(ds), detected=round(statistics.mean(d.detected for d in ds), 4),
-                    median_z=round(statistics.median(d.z for d in ds), 3),
-                    median_scored=statistics.median(d.scored for d in ds))
-
-    res = dict(gamma=mark.gamma, delta=mark.delta, p_threshold=mark.p_threshold, output_tokens=OUTPUT_TOKENS,
-               watermarked=rate(marked), unwatermarked_model=rate(plain),
-               world_copy=rate(world_texts(tokenizer, n_human, seed)))
-    if CLINC.is_file():
-        res["human_clinc150"] = rate(human_texts(tokenizer, n_human, seed))
     procs = LogitsProcessorList([mark.processor()])
-    for tokens in longer:  # how detection grows with length (few samples: a trend, not a figure)
-        res[f"watermarked_{tokens}_tokens"] = rate(long_outputs(model, tokenizer, min(n, 40), seed, procs, tokens=tokens))
-    res["example_watermarked"] = marked[0]
+    seconds = []
+
+    def read(texts, with_model: bool = True):
+        out = []
+        for t in texts:
+            start = time.perf_counter()
+            out.append(read_text(t, tokenizer, model=model if with_model else None))
+            if with_model:
+                seconds.append(time.perf_counter() - start)
+        return out
+
+    def rate(readings, key: Watermark = mark):
+        ds = [key.score(r) for r in readings]
+        return dict(n=len(ds), detected=round(statistics.mean(d.detected for d in ds), 4),
+                    flagged=sum(d.detected for d in ds), median_z=round(statistics.median(d.z for d in ds), 3),
+                    median_scored=statistics.median(d.scored for d in ds),
+                    median_tokens=statistics.median(d.tokens for d in ds))
+
+    def like(secret: bytes) -> Watermark:
+        return Watermark(secret, model.config.vocab_size, gamma=mark.gamma, delta=mark.delta,
+                         p_threshold=mark.p_threshold, min_entropy=mark.min_entropy,
+                         bias_min_entropy=mark.bias_min_entropy)
+
+    marked_texts = long_outputs(model, tokenizer, n, seed, procs)
+    marked, plain = read(marked_texts), read(long_outputs(model, tokenizer, n, seed + 1))
+    world_copy = read(world_texts(tokenizer, n_human, seed))
+    res = dict(gamma=mark.gamma, delta=mark.delta, bias_min_entropy=mark.bias_min_entropy, p_threshold=mark.p_threshold,
+               min_entropy=mark.min_entropy, output_tokens=OUTPUT_TOKENS, watermarked=rate(marked),
+               unwatermarked_model=rate(plain), world_copy=rate(world_copy),
+               wrong_key=rate(marked, like(b"another model's secret key, for the measurement")))
+    nulls = dict(unwatermarked_model=plain, world_copy=world_copy)
+    if CLINC.is_file():
+        nulls["human_clinc150"] = human = read(human_texts(tokenizer, n_human, seed))
+        res["human_clinc150"] = rate(human)
+    res["detect_seconds_median"] = round(statistics.median(seconds), 3)  # reading a 100-token text with the model
+    keys = [like(f"measurement key {k}".encode()) for k in range(other_keys)]
+    res["over_keys"] = {}
+    for name, readings in nulls.items() if keys else ():
+        rates = [rate(readings, k)["detected"] for k in keys]
+        res["over_keys"][name] = dict(keys=len(keys), n=len(readings), mean=round(statistics.mean(rates), 4),
+                                      max=max(rates))
+    res["watermarked_without_model"] = rate(read(marked_texts, with_model=False))
+    for tokens in lengths:  # how detection changes with length (fewer samples: a trend, not a figure)
+        res[f"watermarked_{tokens}_tokens"] = rate(read(long_outputs(model, tokenizer, min(n, 40), seed, procs, tokens=tokens)))
+    res["example_watermarked"] = marked_texts[0]
     return res
 
 
