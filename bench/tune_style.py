@@ -45,6 +45,13 @@ CANDIDATES = {
     "attn-300-off15-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0),
     "attn-300-snr5": dict(steps=300, lora_layers="attention", snr_gamma=5.0),
     "attn-300-off20-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.2, snr_gamma=5.0),
+    # issue 10, with the grain the VAE loses fitted and synthesised (TrainConfig.grain, on by default)
+    "res-300-off15-snr5": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.15, snr_gamma=5.0),
+    "res-300-off05-snr5": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.05, snr_gamma=5.0),
+    "res-300-off15-snr5-s1": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.15, snr_gamma=5.0,
+                                  seed=1),
+    "attn-300-off15-snr5-nograin": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
+                                        grain=False),
     # the same with another seed: how much of a difference is the seed's
     "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
     "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),

@@ -23,6 +23,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.models import grain
 
 MAX_PIPELINES = 3
 MEMORISED_BITS = 6  # perceptual-hash distance (of 64 bits) at or under which an output counts as a copy
@@ -83,6 +84,7 @@ def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None
             if model_dir is not None:
                 pipe.load_lora_weights(str(model_dir))
         pipe.studio_path = base_dir
+        pipe.studio_grain = manifest.get("grain") if manifest else None  # added after decoding (render_many)
         LOADS["count"] += 1
         _PIPES[key] = pipe
         while len(_PIPES) > MAX_PIPELINES:
@@ -117,7 +119,8 @@ def render_many(pipe, prompt: str, seeds: list[int], batch_size: int = 8, **over
     The same call gives the same images, bit for bit. The same seed in a batch of another
     size (or with another CPU thread count) can differ by 1/255 in a few pixels, because
     float sums are ordered differently; batching is what makes four previews take about
-    half the time of four single images.
+    half the time of four single images. A model that learned its creator's grain
+    (`studio.models.grain`) gets it added here, drawn from each image's seed.
     """
     import torch
 
@@ -133,7 +136,8 @@ def render_many(pipe, prompt: str, seeds: list[int], batch_size: int = 8, **over
         generators = [torch.Generator().manual_seed(int(s)) for s in chunk]
         with _LOCK, torch.no_grad():  # one pipeline is not safe to call from two threads at once
             images += pipe([prompt] * len(chunk), generator=generators, **settings).images
-    return images
+    fitted = getattr(pipe, "studio_grain", None)
+    return [grain.apply(img, fitted, s) for img, s in zip(images, seeds)] if fitted else images
 
 
 # --- previews and perceptual hashes ------------------------------------------------------------

@@ -51,6 +51,9 @@ class TrainConfig:
                                   "decided: density proportional to (t/T)^bias (0: uniform)", min=0.0, max=10.0)
     snr_gamma: float | None = option(5.0, "min-SNR-gamma loss weighting (Hang et al. 2023): low-noise steps "
                                      "weigh less (0: none, plain MSE)", min=0.0, max=100.0)
+    grain: bool = option(True, "measure the grain the base's VAE cannot draw back (a risograph speckle, paper "
+                         "noise) on the portfolio and add matching grain to the model's outputs, as video codecs "
+                         "synthesise film grain (studio.models.grain); a portfolio without grain gets none")
     cache_latents: bool = option(True, "encode images and captions once (off only to measure the difference)",
                                  flag="--no-cache")
     checkpoint_every: int = option(100, "write a resumable checkpoint every N steps (0: never)", min=0)

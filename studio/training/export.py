@@ -155,6 +155,7 @@ A kohya-format copy (`kohya/{name}.safetensors`) loads into AUTOMATIC1111, Comfy
 | optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps |
 | noise | {noise} |
 | seed | {cfg['seed']} |
+| grain | {_grain_line(manifest.get('grain'))} |
 | final loss (mean of last 20 steps) | {metrics.get('final_loss')} |
 | time | {metrics.get('seconds')} s on {metrics.get('device')} ({metrics.get('steps_per_s')} steps/s) |
 
@@ -166,6 +167,13 @@ Outputs are non-exclusive.
     path = Path(folder) / "README.md"
     path.write_text("\n".join(yaml) + body)
     return path
+
+
+def _grain_line(grain: dict | None) -> str:
+    if not grain:
+        return "none (the portfolio has no grain the base's VAE loses)"
+    return (f"std {grain['std']}, size {grain['sigma']} px, added after decoding (studio.models.grain; "
+            "plain diffusers and the kohya copy draw without it)")
 
 
 def write_text_card(folder: Path, manifest: dict) -> Path:

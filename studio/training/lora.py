@@ -25,6 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from studio.errors import StudioError
+from studio.models import grain
 from studio.models.bases import LOAD_LOCK, base_sha256, cpu_threads, quiet_libraries, resolve_base
 from studio.training import checkpoints, data, export
 from studio.training.config import TrainConfig, TrainEvent
@@ -121,6 +122,9 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     else:
         cached, cache_hit = {"input_ids": data.tokenize(tokenizer, [e.caption for e in train_set])}, False
         pixels_all = torch.stack([data.load_image(e.data, resolution) for e in train_set])
+    # the grain the VAE loses, measured on the training images (studio.models.grain); added to every output
+    fitted_grain = (grain.fit([data.load_image(e.data, resolution) for e in train_set], vae, accelerator.device,
+                              frozen_dtype) if cfg.grain else None)
     t_encode = time.perf_counter() - t_encode
     n = len(train_set)
     scaling = float(vae.config.scaling_factor)
@@ -177,7 +181,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
             images = pipe(sample_prompts, num_inference_steps=defaults["num_inference_steps"],
                           guidance_scale=defaults["guidance_scale"], height=resolution, width=resolution,
                           generator=g).images
-        return images
+        return [grain.apply(img, fitted_grain, i) for i, img in enumerate(images)]
 
     # --- 7. the loop ----------------------------------------------------------------------------------
     where = f"{accelerator.device}" + (f" ({torch.get_num_threads()} threads)" if accelerator.device.type == "cpu" else "")
@@ -260,6 +264,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         "seed": cfg.seed,
         "sample_prompts": sample_prompts,
         "holdout_captions": [e.caption for e in holdout],
+        "grain": fitted_grain,
         "items": [e.record("train") for e in train_set] + [e.record("holdout") for e in holdout],
         "metrics": {
             "steps": step,
