@@ -50,6 +50,10 @@ CANDIDATES = {
     "res-300-off05-snr5": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.05, snr_gamma=5.0),
     "res-300-off15-snr5-s1": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.15, snr_gamma=5.0,
                                   seed=1),
+    "attn-300-off15-snr5-prior1": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
+                                       prior_weight=1.0),
+    "attn-300-off15-snr5-prior03": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
+                                        prior_weight=0.3),
     "attn-300-off15-snr5-nograin": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
                                         grain=False),
     # the same with another seed: how much of a difference is the seed's

@@ -51,6 +51,10 @@ class TrainConfig:
                                   "decided: density proportional to (t/T)^bias (0: uniform)", min=0.0, max=10.0)
     snr_gamma: float | None = option(5.0, "min-SNR-gamma loss weighting (Hang et al. 2023): low-noise steps "
                                      "weigh less (0: none, plain MSE)", min=0.0, max=100.0)
+    prior_weight: float = option(0.0, "prior preservation without prior images: on the same noisy images, the "
+                                 "caption without the style word must still give what the base gives, weighted "
+                                 "by this, so the style goes with the style word and the prompt's colours and "
+                                 "shapes stay the base's (0: off)", min=0.0, max=10.0)
     grain: bool = option(True, "measure the grain the base's VAE cannot draw back (a risograph speckle, paper "
                          "noise) on the portfolio and add matching grain to the model's outputs, as video codecs "
                          "synthesise film grain (studio.models.grain); a portfolio without grain gets none")

@@ -49,6 +49,14 @@ def with_trigger(caption: str | None, trigger: str | None) -> str:
     return f"{caption}, {trigger}" if caption else trigger
 
 
+def without_trigger(caption: str, trigger: str | None) -> str:
+    """The caption with the style token taken out: what the base alone is asked (prior preservation)."""
+    if not trigger:
+        return caption
+    words = [w for w in caption.replace(",", " , ").split() if w != trigger]
+    return " ".join(words).replace(" ,", ",").strip(" ,") or caption
+
+
 def from_items(handle: str, items: list, blobs, trigger: str | None) -> list[Example]:
     """Examples from a creator's portfolio items (`ItemView`s with active consent) and the blob store."""
     items = [v for v in items if v.kind == "image" and v.active]

@@ -125,6 +125,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     # the grain the VAE loses, measured on the training images (studio.models.grain); added to every output
     fitted_grain = (grain.fit([data.load_image(e.data, resolution) for e in train_set], vae, accelerator.device,
                               frozen_dtype) if cfg.grain else None)
+    plain_ids = data.tokenize(tokenizer, [data.without_trigger(e.caption, cfg.trigger) for e in train_set])
     t_encode = time.perf_counter() - t_encode
     n = len(train_set)
     scaling = float(vae.config.scaling_factor)
@@ -225,6 +226,16 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
                 loss = (loss * _min_snr_weights(noise_scheduler, timesteps, cfg.snr_gamma).to(dev)).mean()
             else:
                 loss = F.mse_loss(pred.float(), target.to(dev).float())
+            if cfg.prior_weight:  # the caption without the style word: the adapted UNet must agree with the base
+                with torch.set_grad_enabled(cfg.train_text_encoder):
+                    plain = text_encoder(plain_ids[idx].to(dev))[0]
+                adapted = accelerator.unwrap_model(unet)
+                with torch.no_grad():
+                    adapted.disable_adapters()
+                    reference = unet(noisy.to(dev, frozen_dtype), timesteps.to(dev), plain).sample.float()
+                    adapted.enable_adapters()
+                prior = unet(noisy.to(dev, frozen_dtype), timesteps.to(dev), plain).sample.float()
+                loss = loss + cfg.prior_weight * F.mse_loss(prior, reference)
             accelerator.backward(loss)
             if accelerator.sync_gradients:
                 accelerator.clip_grad_norm_(params, 1.0)
