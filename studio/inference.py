@@ -23,7 +23,7 @@ from collections import OrderedDict
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.models import grain
+from studio.models import decoder, grain
 
 MAX_PIPELINES = 3
 MEMORISED_BITS = 6  # perceptual-hash distance (of 64 bits) at or under which an output counts as a copy
@@ -83,6 +83,7 @@ def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None
             pipe = load_base(base_dir, device=device)
             if model_dir is not None:
                 pipe.load_lora_weights(str(model_dir))
+                decoder.load_into(pipe.vae, model_dir)  # the creator's own decoder, when the model has one
         pipe.studio_path = base_dir
         pipe.studio_grain = manifest.get("grain") if manifest else None  # added after decoding (render_many)
         LOADS["count"] += 1

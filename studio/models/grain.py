@@ -18,6 +18,8 @@ stay as the model draws them.
 
 :func:`apply` adds that grain to an output, drawn from the output's seed: the same seed gives
 the same image. The parameters are a few numbers in the model's manifest (``"grain"``).
+:func:`remove` takes the grain out of the training images before they are encoded (a codec, too,
+denoises before coding): the model learns the picture, the grain is added after.
 """
 
 from __future__ import annotations
@@ -128,6 +130,21 @@ def fit(images, vae, device="cpu", dtype=None) -> dict | None:
     if std < MIN_STD:
         return None
     return {"cov": [[round(float(v), 8) for v in row] for row in cov], "sigma": sigma, "std": round(std, 5)}
+
+
+def remove(pixels, grain: dict | None):
+    """``pixels`` ([N, 3, R, R] in [-1, 1]) with the fitted grain taken out (total-variation denoising,
+    as strong as the grain): what the model is trained to draw, the grain being added after decoding.
+    Unchanged when ``grain`` is None."""
+    import numpy as np
+    import torch
+    from skimage.restoration import denoise_tv_chambolle
+
+    if not grain:
+        return pixels
+    out = [denoise_tv_chambolle((p.permute(1, 2, 0).double().numpy() + 1) / 2, weight=float(grain["std"]),
+                                channel_axis=-1) for p in pixels.cpu()]
+    return torch.from_numpy(np.stack(out) * 2 - 1).permute(0, 3, 1, 2).to(pixels.dtype)
 
 
 def apply(img, grain: dict | None, seed: int):

@@ -55,6 +55,9 @@ class TrainConfig:
                                  "caption without the style word must still give what the base gives, weighted "
                                  "by this, so the style goes with the style word and the prompt's colours and "
                                  "shapes stay the base's (0: off)", min=0.0, max=10.0)
+    decoder_steps: int = option(200, "steps teaching the creator's own copy of the base's VAE decoder their "
+                                "colours (the base's decoder draws only colours it was trained on; 0: use it "
+                                "as it is)", min=0, max=100_000)
     grain: bool = option(True, "measure the grain the base's VAE cannot draw back (a risograph speckle, paper "
                          "noise) on the portfolio and add matching grain to the model's outputs, as video codecs "
                          "synthesise film grain (studio.models.grain); a portfolio without grain gets none")

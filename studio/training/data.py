@@ -137,17 +137,18 @@ def tokenize(tokenizer, captions: list[str]):
                      return_tensors="pt").input_ids
 
 
-def cache_key(base_sha256: str, resolution: int, examples: list[Example], embeddings: bool) -> str:
-    h = hashlib.sha256(json.dumps([base_sha256, resolution, embeddings]).encode())
+def cache_key(base_sha256: str, resolution: int, examples: list[Example], embeddings: bool, grain=None) -> str:
+    h = hashlib.sha256(json.dumps([base_sha256, resolution, embeddings] + ([grain] if grain else [])).encode())
     for e in examples:
         h.update(f"{e.sha256}\n{e.caption}\n".encode())
     return h.hexdigest()[:16]
 
 
 def encode(vae, text_encoder, tokenizer, examples: list[Example], resolution: int, device, dtype,
-           embeddings: bool = True, batch: int = 8) -> dict:
+           embeddings: bool = True, batch: int = 8, pixels=None) -> dict:
     """Encode every image once (posterior mean and std) and, unless the text encoder is
-    being trained, every caption once (its hidden states)."""
+    being trained, every caption once (its hidden states). ``pixels``: the images as already
+    loaded (and cleaned of grain), else they are loaded from the examples."""
     import torch
 
     means, stds, embeds = [], [], []
@@ -155,8 +156,9 @@ def encode(vae, text_encoder, tokenizer, examples: list[Example], resolution: in
     with torch.no_grad():
         for start in range(0, len(examples), batch):
             chunk = examples[start:start + batch]
-            pixels = torch.stack([load_image(e.data, resolution) for e in chunk]).to(device, dtype)
-            posterior = vae.encode(pixels).latent_dist
+            x = (pixels[start:start + batch] if pixels is not None
+                 else torch.stack([load_image(e.data, resolution) for e in chunk])).to(device, dtype)
+            posterior = vae.encode(x).latent_dist
             means.append(posterior.mean.float().cpu())
             stds.append(posterior.std.float().cpu())
             if embeddings:

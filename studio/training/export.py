@@ -155,6 +155,7 @@ A kohya-format copy (`kohya/{name}.safetensors`) loads into AUTOMATIC1111, Comfy
 | optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps |
 | noise | {noise} |
 | seed | {cfg['seed']} |
+| decoder | {f"the base's VAE decoder tuned {cfg.get('decoder_steps')} steps on the training images (`{manifest['decoder']}`; load it with `pipe.vae.load_state_dict(..., strict=False)` after the LoRA)" if manifest.get('decoder') else "the base's own"} |
 | grain | {_grain_line(manifest.get('grain'))} |
 | final loss (mean of last 20 steps) | {metrics.get('final_loss')} |
 | time | {metrics.get('seconds')} s on {metrics.get('device')} ({metrics.get('steps_per_s')} steps/s) |

@@ -25,7 +25,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from studio.errors import StudioError
-from studio.models import grain
+from studio.models import decoder, grain
 from studio.models.bases import LOAD_LOCK, base_sha256, cpu_threads, quiet_libraries, resolve_base
 from studio.training import checkpoints, data, export
 from studio.training.config import TrainConfig, TrainEvent
@@ -113,18 +113,26 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     base_hash = base_sha256(base)
     out.mkdir(parents=True, exist_ok=True)
     t_encode = time.perf_counter()
+    # what the base's VAE cannot draw back: grain is measured and taken out before encoding (added again
+    # after decoding, studio.models.grain), and the decoder is taught the creator's colours (studio.models.decoder)
+    pixels_all = torch.stack([data.load_image(e.data, resolution) for e in train_set])
+    fitted_grain = grain.fit(list(pixels_all), vae, accelerator.device, frozen_dtype) if cfg.grain else None
+    pixels_all = grain.remove(pixels_all, fitted_grain)
     encode_args = (vae, text_encoder, tokenizer, train_set, resolution, accelerator.device, frozen_dtype)
     if cfg.cache_latents:
-        key = data.cache_key(base_hash, resolution, train_set, not cfg.train_text_encoder)
+        key = data.cache_key(base_hash, resolution, train_set, not cfg.train_text_encoder, fitted_grain)
         with accelerator.main_process_first():  # one process encodes and writes; the others read it
             cached, cache_hit = data.load_or_encode(out / "cache", key, *encode_args,
-                                                    embeddings=not cfg.train_text_encoder)
+                                                    embeddings=not cfg.train_text_encoder, pixels=pixels_all)
     else:
         cached, cache_hit = {"input_ids": data.tokenize(tokenizer, [e.caption for e in train_set])}, False
-        pixels_all = torch.stack([data.load_image(e.data, resolution) for e in train_set])
-    # the grain the VAE loses, measured on the training images (studio.models.grain); added to every output
-    fitted_grain = (grain.fit([data.load_image(e.data, resolution) for e in train_set], vae, accelerator.device,
-                              frozen_dtype) if cfg.grain else None)
+    tuned_decoder = decoder.adapt(vae, pixels_all, cfg.decoder_steps if main else 0, cfg.seed, cancel)
+    sample_vae = vae
+    if tuned_decoder:  # training previews draw through the creator's decoder, as the finished model will
+        import copy
+
+        sample_vae = copy.deepcopy(vae)
+        decoder.load_state(sample_vae, tuned_decoder)
     plain_ids = data.tokenize(tokenizer, [data.without_trigger(e.caption, cfg.trigger) for e in train_set])
     t_encode = time.perf_counter() - t_encode
     n = len(train_set)
@@ -173,7 +181,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
 
         defaults = load_defaults(base)
         pipe = StableDiffusionPipeline(
-            vae=vae, text_encoder=accelerator.unwrap_model(text_encoder), tokenizer=tokenizer,
+            vae=sample_vae, text_encoder=accelerator.unwrap_model(text_encoder), tokenizer=tokenizer,
             unet=accelerator.unwrap_model(unet), safety_checker=None, feature_extractor=None,
             requires_safety_checker=False, scheduler=_inference_scheduler(base))
         pipe.set_progress_bar_config(disable=True)
@@ -276,6 +284,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         "sample_prompts": sample_prompts,
         "holdout_captions": [e.caption for e in holdout],
         "grain": fitted_grain,
+        "decoder": decoder.DECODER_FILE if tuned_decoder else None,
         "items": [e.record("train") for e in train_set] + [e.record("holdout") for e in holdout],
         "metrics": {
             "steps": step,
@@ -291,6 +300,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     }
     if main:
         export.save_adapter(out, unet_final, te_final)
+        decoder.save(out, tuned_decoder)
         export.save_kohya(out, name, unet_final, te_final, base=cfg.base)
         export.write_manifest(out, manifest)
         export.write_card(out, manifest)

@@ -35,10 +35,16 @@ def test_studio_generate_matches_a_plain_diffusers_pipeline_with_the_saved_adapt
     files = sorted(out.glob("*.png"))
     assert len(files) == 2
 
-    # the same adapter in a plain pipeline built from the saved base, same seeds: the same images
+    # the same adapter (and the creator's own decoder, as the model card says) in a plain pipeline built
+    # from the saved base, same seeds: the same images
+    from safetensors.torch import load_file
+
     pipe = StableDiffusionPipeline.from_pretrained(v.manifest["base"]["path"], local_files_only=True)
     pipe.set_progress_bar_config(disable=True)
     pipe.load_lora_weights(str(v.path))
+    if v.manifest.get("decoder"):
+        pipe.vae.load_state_dict(load_file(str(v.path / v.manifest["decoder"])), strict=False)
+    assert v.manifest.get("grain") is None  # a flat portfolio: no grain to add after decoding
     settings = dict(num_inference_steps=4, guidance_scale=5.0, height=64, width=64)
     plain = pipe([PROMPT] * 2, generator=[torch.Generator().manual_seed(s) for s in (7, 8)], **settings).images
     for row, image in zip(rows, plain):
