@@ -3,14 +3,22 @@
 The estimand is the creator's net earnings per buyer session: AI sales after the platform fee, minus the compute
 cost of the generation each session is shown. The unit of randomisation is the creator (every buyer of a creator
 sees one price), so the analysis is at the creator level: ratio metrics (sum over a creator's sessions / their
-sessions) compared between arms with delta-method standard errors over creators (`stats.ratio_compare`).
+sessions) compared between arms with delta-method (HC2) standard errors over creators and a t reference on the
+effective number of creators (`stats.ratio_compare`).
 
 - `Population`: simulated creators who differ in their buyers' willingness to pay (a log-normal multiplier) and
   in traffic (log-normal sessions a day); a creator-day is a Poisson number of sessions per buyer segment.
 - `plan(...)`: creators per arm for a stated power, from per-arm variances (revenue's spread grows with the price)
   and the design effect of creator-level randomisation (creator-to-creator variation in earnings per session and
-  in traffic), inflated for a group-sequential design.
-- `boundaries(...)`: two-sided group-sequential boundaries with Lan-DeMets O'Brien-Fleming alpha spending.
+  in traffic), inflated for a group-sequential design with the looks' real information fractions and for the
+  t reference on the effective number of creators.
+- `information_fractions(...)`: the share of the final information each look holds. Looks are equally spaced
+  in days, not in information: a creator's own level of earnings per session does not average out over days, so
+  with creators who differ the first weekly look already holds most of it (about 0.86-0.92 of it here).
+- `boundaries(...)`: two-sided group-sequential boundaries with Lan-DeMets O'Brien-Fleming alpha spending, spent
+  on the information fractions (spending on calendar time, as this module once did, assumed the looks were
+  far less correlated than they are: a test that rarely stopped early and a power calculation for the wrong
+  design).
 - `trial(...)`: one simulated test: looks at equally spaced days, a daily sample-ratio check on the creators who
   logged sessions in each arm, non-inferiority guardrails (conversion, paying buyers, repeat purchases per
   session) and the effect by buyer segment with Holm's correction, read at the stop with the repeated confidence
@@ -92,13 +100,52 @@ def arm_moments(pop: Population, price: float, days: int, creators: int = 200_00
     V = float(v.mean() / n.mean())                        # variance per session-equivalent
     iid = float(np.sum(n * (s2 + (mu - R) ** 2)) / np.sum(n))  # the same sessions randomised one by one
     return {"price": price, "mean": R, "var_per_session": V, "iid_var": iid, "design_effect": V / iid,
-            "sessions_per_creator": float(n.mean())}
+            "sessions_per_creator": float(n.mean()),
+            # effective creators per creator, (E n^2)^2 / E n^4: the t reference's degrees of freedom per creator
+            "effective_share": float(np.mean(n * n) ** 2 / np.mean(n ** 4))}
 
 
-@lru_cache(maxsize=32)
-def _boundaries(looks: int, alpha: float, paths: int = 400_000, seed: int = 2024) -> tuple:
-    t = np.arange(1, looks + 1) / looks
-    # Lan-DeMets O'Brien-Fleming spending of alpha / 2 on each side (the convention of gsDesign and ldbounds)
+def information_fractions(pop: Population, control: float, treatment: float, days: int, looks: int,
+                          seed: int = 0) -> list[float]:
+    """The share of the final statistical information (1 / variance of the difference) reached at each look.
+
+    Looks are equally spaced in days, but information is not: with creators as units, a creator's own level of
+    earnings per session does not average out over days, so the first week can already carry most of the
+    information. Spending alpha by calendar time would treat the first look as a quarter of the information when
+    it is nearly all of it (the boundaries then no longer spend the alpha they claim, and the power calculation's
+    inflation factor is for the wrong correlation between looks); the spending is by information instead."""
+    var = []
+    for d in look_days(days, looks):
+        m0 = arm_moments(pop, control, d, seed=seed)
+        m1 = arm_moments(pop, treatment, d, seed=seed + 1)
+        var.append((m0["var_per_session"] + m1["var_per_session"]) / m0["sessions_per_creator"])
+    var = np.asarray(var)
+    t = np.maximum.accumulate(var[-1] / var)   # information never falls between looks
+    return [float(x) for x in np.minimum(t, 1.0)]
+
+
+def look_days(days: int, looks: int) -> list[int]:
+    """The days of `looks` looks equally spaced over `days` days (the last on the last day)."""
+    return [max(1, int(round(days * (j + 1) / looks))) for j in range(looks)]
+
+
+def _fractions(looks_or_t) -> tuple[float, ...]:
+    if isinstance(looks_or_t, (int, np.integer)):
+        if looks_or_t < 1:
+            raise StudioError("a group-sequential design needs at least one look")
+        return tuple(float(x) for x in np.arange(1, looks_or_t + 1) / looks_or_t)
+    t = tuple(round(float(x), 4) for x in looks_or_t)  # rounded: the boundaries are cached by fractions
+    if not t or t[0] <= 0 or abs(t[-1] - 1) > 1e-9 or any(b < a for a, b in zip(t, t[1:])):
+        raise StudioError("information fractions must rise from above 0 to 1")
+    return t  # a look that adds no information gets a boundary nothing crosses
+
+
+@lru_cache(maxsize=64)
+def _boundaries(t: tuple, alpha: float, paths: int = 400_000, seed: int = 2024) -> tuple:
+    t = np.asarray(t, float)
+    looks = len(t)
+    # Lan-DeMets O'Brien-Fleming spending of alpha / 2 on each side (the convention of gsDesign and ldbounds),
+    # evaluated at the information fraction of each look
     spend = 2 * (2 - 2 * st.norm.cdf(st.norm.ppf(1 - alpha / 4) / np.sqrt(t)))
     rng = np.random.default_rng(seed)
     inc = rng.standard_normal((paths, looks)) * np.sqrt(np.diff(np.r_[0.0, t]))
@@ -116,24 +163,25 @@ def _boundaries(looks: int, alpha: float, paths: int = 400_000, seed: int = 2024
             b = float(np.sort(a)[::-1][int(round(target)) - 1]) if int(round(target)) <= len(a) else 0.0
         out.append(b)
         alive &= np.abs(z[:, j]) < b
-    return tuple(out), tuple(t)
+    return tuple(out), tuple(float(x) for x in t)
 
 
-def boundaries(looks: int, alpha: float = 0.05) -> dict:
-    """Two-sided z boundaries at `looks` equally spaced looks, O'Brien-Fleming-type alpha spending."""
-    if looks < 1:
-        raise StudioError("a group-sequential design needs at least one look")
-    b, t = _boundaries(int(looks), float(alpha))
+def boundaries(looks, alpha: float = 0.05) -> dict:
+    """Two-sided z boundaries with O'Brien-Fleming-type alpha spending: `looks` equally spaced in information
+    (an int), or a list of information fractions (from `information_fractions`), the last 1."""
+    b, t = _boundaries(_fractions(looks), float(alpha))
     return {"z": list(b), "information": list(t), "alpha": alpha}
 
 
-def inflation(looks: int, alpha: float = 0.05, power: float = 0.8, paths: int = 200_000, seed: int = 7) -> float:
-    """Maximum information of the group-sequential design over a fixed design's, for the same power."""
-    if looks == 1:
+def inflation(looks, alpha: float = 0.05, power: float = 0.8, paths: int = 200_000, seed: int = 7) -> float:
+    """Maximum information of the group-sequential design over a fixed design's, for the same power
+    (`looks`: a count of equally spaced looks, or information fractions as for `boundaries`)."""
+    t = _fractions(looks)
+    if len(t) == 1:
         return 1.0
-    b, t = _boundaries(int(looks), float(alpha))
+    b, t = _boundaries(t, float(alpha))
     rng = np.random.default_rng(seed)
-    w = np.cumsum(rng.standard_normal((paths, looks)) * np.sqrt(np.diff(np.r_[0.0, t])), axis=1)
+    w = np.cumsum(rng.standard_normal((paths, len(t))) * np.sqrt(np.diff(np.r_[0.0, t])), axis=1)
     fixed = st.norm.ppf(1 - alpha / 2) + st.norm.ppf(power)
 
     def power_at(theta):  # drift theta * sqrt(info): z_k = (W_k + theta t_k) / sqrt(t_k)
@@ -164,17 +212,30 @@ def plan(pop: Population, control: float, treatment: float, days: int = 28, *, a
     n_iid_one_sd = 2 * z * z * m0["iid_var"] / delta ** 2                      # the lab's former advice
     n_iid = z * z * (m0["iid_var"] + m1["iid_var"]) / delta ** 2                # per-arm variances
     n_cluster = z * z * (m0["var_per_session"] + m1["var_per_session"]) / delta ** 2  # plus the design effect
-    infl = inflation(looks, alpha, power)
-    needed = int(np.ceil(n_cluster * infl / m0["sessions_per_creator"]))
+    info = information_fractions(pop, control, treatment, days, looks, seed=seed)
+    infl = inflation(info, alpha, power)   # for the correlation between looks this design really has
+    base = n_cluster * infl / m0["sessions_per_creator"]
+    # The test reads a t statistic on the effective number of creators (a few with much traffic carry much of
+    # the information): the normal-theory size is scaled by (t quantiles / z quantiles)^2 at that many.
+    t_factor, needed = 1.0, int(np.ceil(base))
+    for _ in range(50):
+        k = max(MIN_CREATORS, needed)
+        df = stats.welch_df(m0["var_per_session"], max(k * m0["effective_share"] - 1, 1.0),
+                            m1["var_per_session"], max(k * m1["effective_share"] - 1, 1.0))
+        t_factor = float(((st.t.ppf(1 - alpha / 2, df) + st.t.ppf(power, df)) / z) ** 2)
+        if int(np.ceil(base * t_factor)) == needed:
+            break
+        needed = int(np.ceil(base * t_factor))
     creators = max(MIN_CREATORS, needed)  # fewer units and the normal approximation over creators fails
     return {"control": control, "treatment": treatment, "days": days, "alpha": alpha, "power": power,
             "looks": looks, "mde": delta, "control_mean": m0["mean"], "treatment_mean": m1["mean"],
             "design_effect": [m0["design_effect"], m1["design_effect"]],
             "sessions_per_arm_one_sd": int(np.ceil(n_iid_one_sd)), "sessions_per_arm_iid": int(np.ceil(n_iid)),
-            "sessions_per_arm_fixed": int(np.ceil(n_cluster)), "inflation": infl, "creators_per_arm": creators,
+            "sessions_per_arm_fixed": int(np.ceil(n_cluster)), "inflation": infl, "t_factor": t_factor,
+            "degrees_of_freedom": df, "creators_per_arm": creators,
             "creators_needed_for_power": needed,
             "sessions_per_arm": int(np.ceil(creators * m0["sessions_per_creator"])),
-            "boundaries": boundaries(looks, alpha)["z"]}
+            "information": info, "look_days": look_days(days, looks), "boundaries": boundaries(info, alpha)["z"]}
 
 
 def _totals(panel: dict, upto: int, seg=None) -> dict:
@@ -200,11 +261,10 @@ def guardrails(metrics: dict, margins: dict | None = None, alpha: float = 0.05) 
     """Non-inferiority of each guardrail: the one-sided (1 - alpha) lower bound of the relative change must lie
     above -margin."""
     margins = GUARDRAILS if margins is None else margins
-    z = st.norm.ppf(1 - alpha)
     rows = []
     for name, margin in margins.items():
         m = metrics[name]
-        lower = m["lift"] - z * m["lift_se"]
+        lower = m["lift"] - st.t.ppf(1 - alpha, m.get("df", np.inf)) * m["lift_se"]
         rows.append({"guardrail": name, "control": m["mean_a"], "treatment": m["mean_b"], "lift": m["lift"],
                      "lower_bound": lower, "margin": -margin, "non_inferior": bool(lower > -margin)})
     return rows
@@ -212,9 +272,11 @@ def guardrails(metrics: dict, margins: dict | None = None, alpha: float = 0.05) 
 
 def trial(pop: Population, control: float, treatment: float, creators_per_arm: int, days: int = 28, *,
           looks: int = 4, alpha: float = 0.05, margins: dict | None = None, seed: int = 0,
-          drop_exposures: float = 0.0) -> dict:
-    """One simulated creator-randomised test with group-sequential looks. `drop_exposures` loses that share of
-    the treatment arm's logged sessions (a logging bug), for the sample-ratio check to catch."""
+          drop_exposures: float = 0.0, information: list[float] | None = None) -> dict:
+    """One simulated creator-randomised test with group-sequential looks. `information`: the information fraction
+    at each look (default: what these arms' creators are expected to accrue, `information_fractions`; a live test
+    would take it from its pilot). `drop_exposures` loses that share of the treatment arm's logged sessions (a
+    logging bug), for the sample-ratio check to catch."""
     rng = np.random.default_rng(seed)
     k = 2 * creators_per_arm
     arm = rng.permutation(np.r_[np.zeros(creators_per_arm, int), np.ones(creators_per_arm, int)])
@@ -224,19 +286,25 @@ def trial(pop: Population, control: float, treatment: float, creators_per_arm: i
         lost = (arm == 1)[:, None, None] & (rng.random(panel["sessions"].shape[:2])[..., None] < drop_exposures)
         for key in ("sessions", "purchases", "repeat"):
             panel[key] = np.where(lost, 0, panel[key])
-    bounds = boundaries(looks, alpha)["z"]
-    look_days = [max(1, int(round(days * (j + 1) / looks))) for j in range(looks)]
+    if information is None:
+        information = information_fractions(pop, control, treatment, days, looks)
+    if len(information) != looks:
+        raise StudioError(f"{looks} looks need {looks} information fractions (got {len(information)})")
+    bounds = boundaries(information, alpha)["z"]
     active = panel["sessions"].sum(axis=2) > 0                                       # (creators, days)
     daily_srm = [stats.srm([int(active[arm == 0, d].sum()), int(active[arm == 1, d].sum())])
                  if active[:, d].sum() else None for d in range(days)]
     srm_failed = next((d for d, r in enumerate(daily_srm) if r and r["mismatch"]), None)
     history, stop = [], None
-    for j, d in enumerate(look_days):
+    for j, d in enumerate(look_days(days, looks)):
         m = _metrics(pop, panel, arm, 0, 1, d)["net_earnings"]
-        zstat = m["diff"] / m["se"] if m["se"] > 0 else 0.0
-        history.append({"look": j + 1, "day": d, "diff": m["diff"], "se": m["se"], "z": zstat,
-                        "boundary": bounds[j], "rci": [m["diff"] - bounds[j] * m["se"],
-                                                       m["diff"] + bounds[j] * m["se"]]})
+        tstat = m["diff"] / m["se"] if m["se"] > 0 else 0.0
+        # the statistic is t-like (few effective creators): read on the normal scale through its own tail
+        # probability, and the boundary put on the t scale for the interval
+        zstat = float(np.sign(tstat) * st.norm.isf(st.t.sf(abs(tstat), m["df"])))
+        bt = float(st.t.ppf(st.norm.cdf(bounds[j]), m["df"]))
+        history.append({"look": j + 1, "day": d, "diff": m["diff"], "se": m["se"], "df": m["df"], "t": tstat,
+                        "z": zstat, "boundary": bounds[j], "rci": [m["diff"] - bt * m["se"], m["diff"] + bt * m["se"]]})
         if abs(zstat) >= bounds[j]:
             stop = j
             break
@@ -260,11 +328,16 @@ def trial(pop: Population, control: float, treatment: float, creators_per_arm: i
 
 
 def error_rates(pop: Population, control: float, treatment: float, creators_per_arm: int, days: int = 28, *,
-                looks: int = 4, alpha: float = 0.05, runs: int = 500, seed: int = 0) -> dict:
+                looks: int = 4, alpha: float = 0.05, runs: int = 500, seed: int = 0,
+                information: list[float] | None = None) -> dict:
     """Share of `runs` simulated tests that reject (the false-positive rate when control == treatment, the power
-    otherwise), with a 95% Wilson interval."""
+    otherwise), with a 95% Wilson interval. `information`: the information fraction at each look (default: what
+    these two arms accrue, from `information_fractions`: an A/A test's looks are correlated differently from an
+    A/B test's, and alpha is spent on the information the test itself gathers)."""
+    if information is None:
+        information = information_fractions(pop, control, treatment, days, looks)
     hits = sum(trial(pop, control, treatment, creators_per_arm, days, looks=looks, alpha=alpha,
-                     seed=seed + i)["reject"] for i in range(runs))
+                     seed=seed + i, information=information)["reject"] for i in range(runs))
     lo, hi = _wilson(hits, runs)
     return {"runs": runs, "rejections": int(hits), "rate": hits / runs, "interval": [lo, hi]}
 

@@ -5,7 +5,8 @@
 - `sample_size(sd, mde, sd_b=)` / `mde(n, sd)`: sessions per arm for a two-sided test, with a variance per arm
   (revenue's spread grows with the price, so one SD for both arms under-sizes a price test).
 - `ratio_compare(num_a, den_a, num_b, den_b)`: a ratio metric (revenue per session, conversion) when the
-  randomised unit is a creator, with delta-method intervals over units.
+  randomised unit is a creator, with delta-method intervals over units (HC2, on a t reference with the effective
+  number of units as degrees of freedom: a few creators with much traffic carry much of the information).
 - `holm(p_values)`: Holm's step-down correction across arms and segments.
 - `sequential(a, b, looks, tau)`: always-valid p-values and confidence sequences
   from the mixture sequential probability ratio test (normal mixture, as in
@@ -149,30 +150,59 @@ def srm(counts, ratios=None, threshold: float = 0.001) -> dict:
             "p_value": float(p), "mismatch": bool(p < threshold)}
 
 
-def ratio(num, den) -> tuple[float, float]:
-    """sum(num) / sum(den) over independent units (creators), and its delta-method standard error."""
+def _ratio(num, den) -> dict:
+    """sum(num) / sum(den) over independent units, its HC2 variance and Bell-McCaffrey-style degrees of freedom.
+
+    The ratio is the regression of num on den through the origin; a unit's leverage is den^2 / sum(den^2). The
+    plain delta-method variance, sum(resid^2) / sum(den)^2, is biased low when a few units carry much of the
+    denominator (creators with a lot of traffic): HC2 divides each squared residual by (1 - leverage), which is
+    unbiased when the residuals share a variance. With a few heavy units the variance estimate is itself noisy,
+    so the reference is a t distribution whose degrees of freedom are the effective number of units
+    (sum(den^2))^2 / sum(den^4) - 1: the Satterthwaite degrees of freedom when a unit's residual variance grows
+    with the square of its denominator (a creator's own level of earnings, the larger term when creators
+    differ), as in Bell & McCaffrey (2002) and Imbens & Kolesar (2016)."""
     num, den = np.asarray(num, float), np.asarray(den, float)
     k = len(num)
     if k < 2 or den.sum() <= 0:
         raise StudioError("a ratio metric needs at least 2 units with a positive denominator")
     r = num.sum() / den.sum()
     resid = num - r * den
-    se = float(np.sqrt(resid.var(ddof=1) * k) / den.sum())
-    return float(r), se
+    d2 = den * den
+    lev = d2 / d2.sum()
+    var = float(np.sum(resid * resid / np.maximum(1.0 - lev, 1e-6)) / den.sum() ** 2)
+    df = float(max(d2.sum() ** 2 / np.sum(d2 * d2) - 1.0, 1.0))
+    return {"r": float(r), "var": var, "df": df}
+
+
+def ratio(num, den) -> tuple[float, float]:
+    """sum(num) / sum(den) over independent units (creators), and its standard error (HC2, see `_ratio`)."""
+    m = _ratio(num, den)
+    return m["r"], float(np.sqrt(m["var"]))
+
+
+def welch_df(var_a: float, df_a: float, var_b: float, df_b: float) -> float:
+    """Satterthwaite's degrees of freedom of var_a + var_b."""
+    tot = var_a + var_b
+    if not tot > 0:
+        return float("inf")
+    return float(tot * tot / (var_a * var_a / df_a + var_b * var_b / df_b))
 
 
 def ratio_compare(num_a, den_a, num_b, den_b, alpha: float = 0.05) -> dict:
     """Arm B against arm A on a ratio metric, units independent: difference and relative lift with
-    delta-method intervals (normal), and the two-sided p-value."""
-    ra, sa = ratio(num_a, den_a)
-    rb, sb = ratio(num_b, den_b)
-    z = stats.norm.ppf(1 - alpha / 2)
+    delta-method (HC2) intervals on a t reference with Satterthwaite degrees of freedom (`df`), and the
+    two-sided p-value."""
+    A, B = _ratio(num_a, den_a), _ratio(num_b, den_b)
+    ra, rb = A["r"], B["r"]
+    sa, sb = np.sqrt(A["var"]), np.sqrt(B["var"])
+    df = welch_df(A["var"], A["df"], B["var"], B["df"])
+    q = stats.t.ppf(1 - alpha / 2, df)
     diff, se = rb - ra, float(np.hypot(sa, sb))
     lift = rb / ra - 1 if ra else float("nan")
     se_lift = float(np.sqrt(sb ** 2 / ra ** 2 + sa ** 2 * rb ** 2 / ra ** 4)) if ra else float("nan")
-    p = float(2 * stats.norm.sf(abs(diff) / se)) if se > 0 else float(diff == 0)
-    return {"mean_a": ra, "mean_b": rb, "diff": diff, "se": se, "ci": [diff - z * se, diff + z * se],
-            "lift": lift, "lift_se": se_lift, "lift_ci": [lift - z * se_lift, lift + z * se_lift],
+    p = float(2 * stats.t.sf(abs(diff) / se, df)) if se > 0 else float(diff == 0)
+    return {"mean_a": ra, "mean_b": rb, "diff": diff, "se": se, "df": df, "ci": [diff - q * se, diff + q * se],
+            "lift": lift, "lift_se": se_lift, "lift_ci": [lift - q * se_lift, lift + q * se_lift],
             "p_value": p, "units_a": len(np.asarray(num_a)), "units_b": len(np.asarray(num_b))}
 
 

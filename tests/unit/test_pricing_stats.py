@@ -119,10 +119,51 @@ def test_ratio_metric_interval_covers_over_creators():
     assert 0.90 <= covered / 200 <= 0.99
 
 
+def test_ratio_metric_counts_heavy_creators_as_few_units():
+    """HC2 divides each creator's squared residual by (1 - leverage), so the variance is at least the plain
+    delta method's; with traffic that differs a lot, a few creators carry the estimate, and the t reference has
+    far fewer degrees of freedom than there are creators. Equal traffic: about one per creator."""
+    rng = np.random.default_rng(5)
+    n = rng.poisson(rng.lognormal(4, 0.8, 400)) + 1
+    k = rng.binomial(n, np.clip(rng.normal(0.2, 0.05, 400), 0.01, 0.99))
+    r = stats.ratio_compare(k[:200], n[:200], k[200:], n[200:])
+    ra, sa = stats.ratio(k[:200], n[:200])
+    resid = k[:200] - ra * n[:200]
+    assert sa > np.sqrt(np.sum(resid ** 2)) / n[:200].sum()
+    assert 10 < r["df"] < 150
+    assert r["ci"][1] - r["ci"][0] > 2 * 1.96 * r["se"]  # a t quantile, wider than the normal's
+    flat = stats.ratio_compare(k[:200], np.full(200, 50), k[200:], np.full(200, 50))
+    assert 350 < flat["df"] <= 398  # Welch-Satterthwaite of two arms of 199
+
+
 def test_group_sequential_boundaries_match_lan_demets_obrien_fleming():
     b = design.boundaries(4, 0.05)["z"]
     assert b == pytest.approx([4.333, 2.963, 2.359, 2.014], abs=0.04)
     assert 1.0 < design.inflation(4) < 1.05
+
+
+def test_alpha_is_spent_on_information_not_calendar_days():
+    """Creators differ: a creator's own level of earnings does not average out over days, so the first of four
+    weekly looks already holds most of the information. Boundaries are spent on that information (an A/A test
+    on its own, which differs from the A/B test's), and the plan's inflation is for those looks."""
+    pop = design.Population(pricing.bimodal())
+    info = design.information_fractions(pop, 1.2, 1.5, 28, 4)
+    aa = design.information_fractions(pop, 1.2, 1.2, 28, 4)
+    assert 0.5 < info[0] < info[1] < info[2] < info[3] == 1.0
+    assert aa[0] < info[0]  # the dearer arm's creators differ more, so its information comes earlier still
+    assert design.boundaries([0.25, 0.5, 0.75, 1.0])["z"] == pytest.approx(design.boundaries(4)["z"])
+    b = design.boundaries(info)["z"]
+    assert b[0] < 2.3 and b[-1] < design.boundaries(4)["z"][0]  # most of alpha can be spent at the first look
+    plan = design.plan(pop, 1.2, 1.5, 28, looks=4)
+    assert plan["information"] == pytest.approx(info) and plan["boundaries"] == pytest.approx(b)
+    assert plan["inflation"] == pytest.approx(design.inflation(info))
+    assert plan["t_factor"] > 1.0 and plan["degrees_of_freedom"] < plan["creators_per_arm"]
+    assert design.plan(pop, 1.2, 1.5, 28, looks=1)["inflation"] == 1.0
+    with pytest.raises(StudioError, match="information fractions"):
+        design.boundaries([0.5, 0.4, 1.0])
+    # 40 A/A runs: the machinery runs with the arms' own fractions (the bench measures the rate on thousands)
+    rates = design.error_rates(pop, 1.2, 1.2, 40, 14, runs=40, seed=3)
+    assert rates["runs"] == 40 and rates["rate"] <= 0.2
 
 
 def test_plan_has_a_design_effect_and_trial_reports_srm_guardrails_and_segments():
