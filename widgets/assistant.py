@@ -19,6 +19,7 @@ from studio.assistant.knowledge import form_fields, from_form
 from studio.errors import StudioError
 from studio.events import Event, EventKind
 from studio.money import dollars
+from studio.storefront.theme import ERROR, MUTED, OK
 from widgets.common import creator_picker
 from widgets.options import option_widgets, read_options
 
@@ -124,7 +125,7 @@ class AssistantPanel(w.VBox):
         return self.st.assistant(self.creator.value)
 
     def _show(self, text: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#1b5e20"
+        colour = ERROR if error else OK
         self.status.value = f'<span style="color:{colour}">{_esc(text)}</span>'
 
     def _on_studio_change(self, event: Event) -> None:
@@ -214,7 +215,7 @@ class AssistantPanel(w.VBox):
     def _check_forms(self) -> dict[str, str]:
         errors = self._assistant().check_knowledge(self._form_data()) if self.creator.value else {}
         for path, label in self.field_errors.items():
-            label.value = f'<span style="color:#b00020">{_esc(errors.get(path, ""))}</span>'
+            label.value = f'<span style="color:{ERROR}">{_esc(errors.get(path, ""))}</span>'
         return errors
 
     def _grow(self, what: str, gig: int = 0) -> None:
@@ -310,7 +311,7 @@ class AssistantPanel(w.VBox):
             reject = w.Button(description="Reject", button_style="danger", icon="times")
             approve.on_click(lambda _, qa_id=p.id, box=answer: self._approve(qa_id, box.value))
             reject.on_click(lambda _, qa_id=p.id: self._reject(qa_id))
-            warn = f'<br><span style="color:#b00020">{_esc("; ".join(p.issues))}</span>' if p.issues else ""
+            warn = f'<br><span style="color:{ERROR}">{_esc("; ".join(p.issues))}</span>' if p.issues else ""
             head = w.HTML(f"<b>Q:</b> {_esc(p.question)} <i>(asked {p.support}×)</i>{warn}")
             row = w.VBox([head, w.HBox([answer, approve, reject])])
             row.add_class("studio-assistant-proposal")
@@ -361,10 +362,10 @@ class AssistantPanel(w.VBox):
         if r.handoff:
             badge = (f'<span class="studio-assistant-handoff" style="background:#fff3e0;color:#e65100;padding:1px 6px">'
                      f'HANDOFF</span> {_esc(r.topic or "")} — {_esc(r.reason)}')
-            extra = f'<div style="font-size:90%;color:#555">Summary for you: {_esc(r.summary)}</div>'
+            extra = f'<div style="font-size:90%;color:{MUTED}">Summary for you: {_esc(r.summary)}</div>'
         else:
             label = "QUEUED for your approval" if r.status == "queued" else "ANSWERED"
-            badge = f'<span class="studio-assistant-answered" style="background:#e8f5e9;color:#1b5e20;padding:1px 6px">{label}</span>'
+            badge = f'<span class="studio-assistant-answered" style="background:#e8f5e9;color:{OK};padding:1px 6px">{label}</span>'
             extra = ""
         entry = (f'<div class="studio-assistant-turn" style="margin:6px 0">'
                  f'<div><b>Client:</b> {_esc(text)}</div>'

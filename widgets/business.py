@@ -16,6 +16,7 @@ import studio
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.money import dollars, parse_dollars
+from studio.storefront.theme import ERROR, TEXT
 from widgets.common import creator_picker
 
 # events that change something this panel shows
@@ -205,7 +206,7 @@ class BusinessPanel(w.VBox):
         return j
 
     def _say(self, message: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#333"
+        colour = ERROR if error else TEXT
         self.status.value = f"<span style='color:{colour}'>{message}</span>"
 
     def close(self) -> None:

@@ -5,10 +5,14 @@ from __future__ import annotations
 import html
 import importlib
 import threading
+import time
 
 import ipywidgets as w
 
 import studio
+from studio.storefront.theme import ERROR
+
+IMPORT_DELAY = 5.0  # seconds before the other tabs' modules are imported in the background
 
 # (tab title, module, class) of the panels the creator dashboard shows, in order.
 PANELS = [
@@ -25,6 +29,12 @@ def available_panels() -> list[tuple[str, type]]:
     return [(title, getattr(importlib.import_module(module), cls)) for title, module, cls in PANELS]
 
 
+def first_with_a_model(st: studio.Studio) -> str | None:
+    """The creator the dashboard opens on: the first with a trained model (after `make demo`, the sample
+    creator whose model is published, so the gallery is not empty), else None (the panels' first)."""
+    return next((c.handle for c in st.creators() if st.models(c.handle)), None)
+
+
 class CreatorDashboard(w.Tab):
     """The panels as tabs. Only the open tab is built at first, so the page paints without waiting for
     every panel's imports (the assistant's sentence encoder takes seconds); the others are imported in
@@ -33,7 +43,7 @@ class CreatorDashboard(w.Tab):
     def __init__(self, st: studio.Studio | None = None, handle: str | None = None):
         super().__init__()
         self.st = st or studio.open()
-        self.handle = handle
+        self.handle = handle if handle is not None else first_with_a_model(self.st)
         self.add_class("studio-creator-dashboard")
         self._panels = PANELS
         self.children = [w.VBox() for _ in self._panels]
@@ -54,12 +64,15 @@ class CreatorDashboard(w.Tab):
         try:
             return getattr(importlib.import_module(module), cls)(self.st, self.handle)
         except Exception as exc:  # one panel failing to open must not take the other tabs down with it
-            box = w.HTML(f"<div style='color:#b00020'>This panel could not open: "
+            box = w.HTML(f"<div style='color:{ERROR}'>This panel could not open: "
                          f"{html.escape(type(exc).__name__)}: {html.escape(str(exc))}</div>")
             box.add_class("studio-error")
             return box
 
     def _import_the_rest(self) -> None:
+        # After the page has had its turn: on a 2-core machine these imports (torch among them) would
+        # otherwise compete with the first paint. Opening a tab before then imports its module at once.
+        time.sleep(IMPORT_DELAY)
         for _title, module, _cls in self._panels:
             try:
                 importlib.import_module(module)

@@ -16,6 +16,7 @@ from studio.errors import StudioError
 from studio.events import EventKind
 from studio.money import dollars, parse_dollars
 from studio.quality.gate import score_rows
+from studio.storefront.theme import ERROR, MUTED, OK, TEXT
 from widgets.common import creator_picker
 
 IMG_PX = "128px"
@@ -112,8 +113,8 @@ class GalleryPanel(w.VBox):
             self.scores.value = "<i>Not scored yet: run the quality gate before publishing.</i>"
             return
         rows = score_rows(s)
-        verdict = ("<b style='color:#1b5e20'>passed</b>: closer to the portfolio than the base" if s["passed"]
-                   else "<b style='color:#b00020'>not passed</b>: not closer to the portfolio than the base")
+        verdict = (f"<b style='color:{OK}'>passed</b>: closer to the portfolio than the base" if s["passed"]
+                   else f"<b style='color:{ERROR}'>not passed</b>: not closer to the portfolio than the base")
         self.scores.value = (
             "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(str(val))}</b></td></tr>"
                                 for k, val in rows)
@@ -146,16 +147,16 @@ class GalleryPanel(w.VBox):
     def _card(self, png: bytes, caption: str, flagged: str | None = None) -> w.VBox:
         pic = w.Image(value=png, format="png", layout=w.Layout(width=IMG_PX, height=IMG_PX))
         pic.add_class("studio-gallery-image")
-        note = (f"<div class='studio-flag' style='color:#b00020' title='{html.escape(flagged)}'>⚠ too close to a "
+        note = (f"<div class='studio-flag' style='color:{ERROR}' title='{html.escape(flagged)}'>⚠ too close to a "
                 f"training item: not for sale</div>" if flagged else "")
         return w.VBox([pic, w.HTML(f"<div style='font-size:11px;width:{IMG_PX}'>{html.escape(caption)}{note}</div>")])
 
     def _text_card(self, text: str, caption: str, flagged: str | None = None) -> w.HTML:
-        note = (f"<div class='studio-flag' style='color:#b00020' title='{html.escape(flagged)}'>⚠ repeats a training "
+        note = (f"<div class='studio-flag' style='color:{ERROR}' title='{html.escape(flagged)}'>⚠ repeats a training "
                 f"sample: not for sale</div>" if flagged else "")
         card = w.HTML(f"<div style='width:260px;font-size:12px;border:1px solid #ddd;padding:6px;margin:3px'>"
                       f"<div style='white-space:pre-wrap'>{html.escape(text)}</div>"
-                      f"<div style='color:#666;font-size:11px'>{html.escape(caption)}</div>{note}</div>")
+                      f"<div style='color:{MUTED};font-size:11px'>{html.escape(caption)}</div>{note}</div>")
         card.add_class("studio-gallery-text")
         return card
 
@@ -214,7 +215,7 @@ class GalleryPanel(w.VBox):
         self._run("Publishing", work)
 
     def _say(self, message: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#333"
+        colour = ERROR if error else TEXT
         self.status.value = f"<span style='color:{colour}'>{message}</span>"
 
     def close(self) -> None:

@@ -9,6 +9,7 @@ import ipywidgets as w
 import studio
 from studio.errors import StudioError
 from studio.events import EventKind
+from studio.storefront.theme import ERROR, MUTED, OK
 from widgets.common import creator_picker
 
 CARD_WIDTH = "160px"
@@ -87,7 +88,7 @@ class PortfolioPanel(w.VBox):
             f"{len(report.rejected)} rejected." + "".join(f"<br>{html.escape(n)}" for n in notes),
             error=not report.ok)
         self.rejections.value = "".join(
-            f"<div class='studio-rejection' style='color:#b00020'>✗ <b>{html.escape(r.name)}</b>: {html.escape(r.reason)}</div>"
+            f"<div class='studio-rejection' style='color:{ERROR}'>✗ <b>{html.escape(r.name)}</b>: {html.escape(r.reason)}</div>"
             for r in report.rejected)
         self.refresh()
 
@@ -136,7 +137,7 @@ class PortfolioPanel(w.VBox):
             self.refresh()
 
     def _show_status(self, message: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#1b5e20"
+        colour = ERROR if error else OK
         self.status.value = f"<span style='color:{colour}'>{message if '<br>' in message else html.escape(message)}</span>"
 
     def refresh(self) -> None:
@@ -162,7 +163,7 @@ class PortfolioPanel(w.VBox):
             f"<div title='{html.escape(v.source)}' style='overflow:hidden;text-overflow:ellipsis;white-space:nowrap'>"
             f"{html.escape(v.source)}</div>"
             f"<div class='studio-consent'>consent: <b>{html.escape(v.consent)}</b> ({state})</div>"
-            f"<div style='color:#666'>record {v.consent_id}</div></div>")
+            f"<div style='color:{MUTED}'>record {v.consent_id}</div></div>")
         children = [preview, label]
         if v.kind == "image":
             children += self._caption_form(v)

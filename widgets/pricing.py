@@ -2,6 +2,10 @@
 
 Holds no business state: every number comes from `studio.pricing` (the
 simulator, the policy run, the Bayesian demand estimate). Prices are dollars.
+
+The page paints first and computes later: building the lab imports only ipywidgets and numpy.
+`studio.pricing` (scipy, pandas) is imported by the first study, and the charts (bqplot) are built
+when that study has something to draw; until then the page says where they will appear.
 """
 
 from __future__ import annotations
@@ -10,10 +14,9 @@ import html
 
 import ipywidgets as w
 import numpy as np
-from bqplot import Axis, Figure, LinearScale, Lines, Scatter
 
-from studio import pricing
 from studio.errors import StudioError
+from studio.storefront.theme import COLOURS, ERROR, MUTED
 
 DEMANDS = {
     "Bimodal: hobby buyers + businesses": "bimodal",
@@ -55,11 +58,31 @@ class PricingLab(w.VBox):
         self.table = w.HTML()
         self.table.add_class("studio-pricing-table")
 
+        self.charts = w.HBox([w.HTML("<div class='studio-empty'>No study yet: the revenue curve and the regret "
+                                     "appear here after <b>Run study</b>.</div>")])
+        self.charts.add_class("studio-pricing-charts")
+        self.revenue_fig = self.regret_fig = None  # built by the first study (bqplot is imported then)
+
+        self.run_button.on_click(lambda _b: self.run())
+        self.policy.observe(lambda _c: self._sync(), names="value")
+        self._sync()
+        controls = w.VBox([w.HBox([self.demand, self.valuations]), w.HBox([self.policy, self.fixed_price]),
+                           w.HBox([self.price_range, self.n_prices]), w.HBox([self.sessions, self.seed]),
+                           w.HBox([self.run_button, self.status])])
+        self.children = [w.HTML("<h3>Pricing lab</h3><p><b>Simulation</b>: every market here is simulated, and the "
+                                "true curve is known only because of that.</p>"), controls, self.recommendation,
+                         self.charts, self.table]
+
+    def _build_charts(self) -> None:
+        """The revenue and regret charts, built once, when the first study has something to draw."""
+        from bqplot import Axis, Figure, LinearScale, Lines, Scatter
+
         # Revenue curve: posterior band and mean, the true curve, observed revenue at each grid price.
         xs, ys = LinearScale(), LinearScale(min=0.0)
         self.band = Lines(x=[], y=[[], []], scales={"x": xs, "y": ys}, fill="between", colors=["#9ecae1", "#9ecae1"],
-                          fill_colors=["#c6dbef"], fill_opacities=[0.6], stroke_width=0, labels=["90% band"])
-        self.mean = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#08519c"], labels=["estimated R(p)"])
+                          fill_colors=[COLOURS["accent_soft"]], fill_opacities=[0.6], stroke_width=0,
+                          labels=["90% band"])
+        self.mean = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=[COLOURS["accent"]], labels=["estimated R(p)"])
         self.truth = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#636363"], line_style="dashed",
                            labels=["true R(p)"])
         self.points = Scatter(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#e6550d"], default_size=40,
@@ -77,16 +100,7 @@ class PricingLab(w.VBox):
                                                             Axis(scale=ry, orientation="vertical", label="regret ($)")],
                                  title="Cumulative regret against the oracle", layout=w.Layout(width="480px", height="380px"))
         self.regret_fig.add_class("studio-pricing-regret")
-
-        self.run_button.on_click(lambda _b: self.run())
-        self.policy.observe(lambda _c: self._sync(), names="value")
-        self._sync()
-        controls = w.VBox([w.HBox([self.demand, self.valuations]), w.HBox([self.policy, self.fixed_price]),
-                           w.HBox([self.price_range, self.n_prices]), w.HBox([self.sessions, self.seed]),
-                           w.HBox([self.run_button, self.status])])
-        self.children = [w.HTML("<h3>Pricing lab</h3><p><b>Simulation</b>: every market here is simulated, and the "
-                                "true curve is known only because of that.</p>"), controls, self.recommendation,
-                         w.HBox([self.revenue_fig, self.regret_fig]), self.table]
+        self.charts.children = [self.revenue_fig, self.regret_fig]
 
     def _sync(self) -> None:
         self.fixed_price.layout.display = "" if self.policy.value == "fixed" else "none"
@@ -97,7 +111,10 @@ class PricingLab(w.VBox):
         lo, hi = self.price_range.value
         return np.unique(np.round(np.geomspace(lo, hi, self.n_prices.value), 2))
 
-    def market(self) -> pricing.Market:
+    def market(self):
+        """The simulated market (a `studio.pricing.Market`) for the chosen demand or valuations file."""
+        from studio import pricing
+
         path = self.valuations.value.strip()
         demand = pricing.read_valuations(path) if path else pricing.parse_demand(self.demand.value)
         return pricing.Market(demand)
@@ -108,6 +125,8 @@ class PricingLab(w.VBox):
         self.run_button.description = "Running…"
         self.status.value = "<i>running the study…</i>"
         try:
+            from studio import pricing  # scipy and pandas: imported by the first study, not by the page
+
             market = self.market()
             spec = self.policy.value if self.policy.value != "fixed" else f"fixed:{self.fixed_price.value}"
             result = pricing.run(market, pricing.make_policy(spec), self.grid(), self.sessions.value,
@@ -121,7 +140,7 @@ class PricingLab(w.VBox):
             self._show(market, result, est, why)
             self.status.value = f"done: {result.sessions:,} sessions"
         except StudioError as exc:
-            self.status.value = f"<span style='color:#a50f15'>{html.escape(str(exc))}</span>"
+            self.status.value = f"<span style='color:{ERROR}'>{html.escape(str(exc))}</span>"
         finally:
             self.run_button.disabled = False
             self.run_button.description = "Run study"
@@ -131,6 +150,8 @@ class PricingLab(w.VBox):
         self.last_run, self.last_estimate = result, est
         grid = result.prices
         fine = np.geomspace(grid.min(), grid.max(), 200)
+        if self.revenue_fig is None:
+            self._build_charts()
         with self.revenue_fig.hold_sync():
             self.truth.x, self.truth.y = fine, market.demand.revenue(fine)
             # Only prices the policy showed: a price never shown has no observed revenue (not $0). Under an adaptive
@@ -169,13 +190,13 @@ class PricingLab(w.VBox):
         if est is not None:
             lo, hi = est.best_price_range()
             rec = (f"<div style='font-size:1.3em'><b>Simulation.</b> Recommended price: <b>${est.best_price:.2f}</b> "
-                   f"per generation <span style='color:#555'>(prices within 1% of the best revenue: ${lo:.2f}–${hi:.2f}; "
+                   f"per generation <span style='color:{MUTED}'>(prices within 1% of the best revenue: ${lo:.2f}–${hi:.2f}; "
                    f"model {html.escape(est.family)}, chosen by cross-validation; held-out revenue "
                    f"${est.heldout_revenue:.3f} per session; the policy's own pick ${result.best_price:.2f}; "
                    f"true optimum ${true_p:.2f})</span></div>")
         else:
             rec = (f"<div style='font-size:1.3em'>Recommended price: <b>${result.best_price:.2f}</b> "
-                   f"<span style='color:#555'>({html.escape(why)})</span></div>")
+                   f"<span style='color:{MUTED}'>({html.escape(why)})</span></div>")
         self.recommendation.value = rec + f"<div>{html.escape(result.policy)}: " + line + "</div>"
         self.table.value = table.to_html(index=False, float_format=lambda x: f"{x:.4f}", na_rep="–",
                                          classes="studio-pricing-results")

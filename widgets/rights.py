@@ -20,6 +20,7 @@ import studio
 from studio.errors import StudioError
 from studio.events import EventKind
 from studio.money import dollars
+from studio.storefront.theme import ERROR, OK
 
 KINDS = [("Asset (sha256)", "asset"), ("Buyer (email)", "buyer"), ("Creator (handle)", "creator")]
 SHOWN = [("file", "File"), ("owner", "Owner"), ("licence", "Licence"), ("creator", "Creator"),
@@ -92,7 +93,7 @@ class RightsDesk(w.VBox):
         try:
             report = self.st.rights_report(**{self.kind.value: value})
         except StudioError as exc:
-            self.results.value = f"<div class='studio-error' style='color:#b00020'>{html.escape(str(exc))}</div>"
+            self.results.value = f"<div class='studio-error' style='color:{ERROR}'>{html.escape(str(exc))}</div>"
             return
         self._show(report)
 
@@ -137,7 +138,7 @@ class RightsDesk(w.VBox):
             else:
                 self.check(name, data)
         except StudioError as exc:
-            self.verdict.value = (f"<div class='studio-rights-flagged' style='color:#b00020'>✗ {html.escape(name)}: "
+            self.verdict.value = (f"<div class='studio-rights-flagged' style='color:{ERROR}'>✗ {html.escape(name)}: "
                                   f"{html.escape(str(exc))}</div>")
 
     def check(self, name: str, data: bytes) -> dict:
@@ -148,7 +149,7 @@ class RightsDesk(w.VBox):
             what = result["identified"] if result.get("edit") else (
                 f"the file delivered with {result['sale']['purchase']}: generation {result['sale']['generation']}, "
                 f"bought by {result['sale']['buyer']}, licence {result['sale']['licence']}")
-            self.verdict.value = (f"<div class='studio-rights-ok' style='color:#1b5e20'>✓ Verified: <b>{e(name)}</b> "
+            self.verdict.value = (f"<div class='studio-rights-ok' style='color:{OK}'>✓ Verified: <b>{e(name)}</b> "
                                   f"is {e(what)} (content credentials {e(result['state'])}, signed by this studio)."
                                   "</div>")
         else:
@@ -160,7 +161,7 @@ class RightsDesk(w.VBox):
                     found = str(exc)
             problems = "".join(f"<li>{e(p)}</li>" for p in result["problems"])
             self.verdict.value = (
-                f"<div class='studio-rights-flagged' style='color:#b00020'>✗ Flagged: <b>{e(name)}</b> is not the "
+                f"<div class='studio-rights-flagged' style='color:{ERROR}'>✗ Flagged: <b>{e(name)}</b> is not the "
                 f"file this studio delivered, as it stands:<ul>{problems}</ul>Its pixels: {e(found)}.</div>")
         sha = ((result.get("sale") or {}).get("delivered_sha256")
                or (result.get("edit") or {}).get("delivered_sha256") or hashlib.sha256(data).hexdigest())
@@ -177,12 +178,12 @@ class RightsDesk(w.VBox):
         result = self.st.verify_file(data, record) if record is not None else {"ok": False, "problems": [
             "no provenance record given: drop NAME.provenance.json with the text to verify it"], "sale": None}
         if result["ok"]:
-            self.verdict.value = (f"<div class='studio-rights-ok' style='color:#1b5e20'>✓ Verified: <b>{e(name)}</b> is "
+            self.verdict.value = (f"<div class='studio-rights-ok' style='color:{OK}'>✓ Verified: <b>{e(name)}</b> is "
                                   f"{e(result['identified'])} (its provenance record is signed by this studio).</div>")
         else:
             found = self.st.identify_text(data)["message"]
             problems = "".join(f"<li>{e(p)}</li>" for p in result["problems"])
-            self.verdict.value = (f"<div class='studio-rights-flagged' style='color:#b00020'>✗ Not verified: <b>{e(name)}"
+            self.verdict.value = (f"<div class='studio-rights-flagged' style='color:{ERROR}'>✗ Not verified: <b>{e(name)}"
                                   f"</b><ul>{problems}</ul>Its wording: {e(found)}.</div>")
         sha = (result.get("sale") or {}).get("delivered_sha256") or hashlib.sha256(data).hexdigest()
         self.kind.value, self.query.value = "asset", sha

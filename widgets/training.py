@@ -21,6 +21,7 @@ from studio.errors import StudioError
 from studio.events import EventKind
 from studio.training import TrainConfig
 from studio.training.config import TextTrainConfig
+from studio.storefront.theme import ACCENT, ACCENT_SOFT, ERROR, MUTED, TEXT
 from widgets.common import creator_picker
 from widgets.options import option_widgets, read_options
 
@@ -88,8 +89,8 @@ class TrainingPanel(w.VBox):
 
         xs, ys = LinearScale(), LinearScale()
         # Per-step loss is noisy at small batch sizes: drawn faintly, with its moving average on top.
-        self.loss_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#b7d3ea"], stroke_width=1)
-        self.avg_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=["#08519c"], stroke_width=2)
+        self.loss_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=[ACCENT_SOFT], stroke_width=1)
+        self.avg_line = Lines(x=[], y=[], scales={"x": xs, "y": ys}, colors=[ACCENT], stroke_width=2)
         self.loss_plot = Figure(marks=[self.loss_line, self.avg_line],
                                 title=f"Training loss (and its {AVERAGE_OVER}-step average)",
                                 axes=[Axis(scale=xs, label="step"), Axis(scale=ys, orientation="vertical", label="loss")],
@@ -252,7 +253,7 @@ class TrainingPanel(w.VBox):
     def _show_previews(self, images, prompts, step: int, texts=()) -> None:
         cards = []
         for text, prompt in zip(texts, prompts):  # a text model: the copy written for each brief
-            card = w.HTML(f"<div style='width:240px;font-size:12px'><div style='color:#666'>{html.escape(prompt)}</div>"
+            card = w.HTML(f"<div style='width:240px;font-size:12px'><div style='color:{MUTED}'>{html.escape(prompt)}</div>"
                           f"<div style='white-space:pre-wrap'>{html.escape(text)}</div></div>")
             card.add_class("studio-train-preview-text")
             cards.append(card)
@@ -282,7 +283,7 @@ class TrainingPanel(w.VBox):
                 f"<b>Gallery</b> tab, then run the quality gate and publish.")
 
     def _say(self, message: str, error: bool = False) -> None:
-        colour = "#b00020" if error else "#333"
+        colour = ERROR if error else TEXT
         self.status.value = f"<span style='color:{colour}'>{message}</span>"
 
     def close(self) -> None:

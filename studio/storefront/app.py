@@ -5,8 +5,9 @@ Every handler takes the buyer from the login (`api.buyer_of(request)`), calls on
 action or `catalogue` read (each one `Studio` call) and turns the answer into components. A
 refusal is a message on the page (`.studio-error`), never a traceback. The page's own events are
 private (the page calls them; `gradio_client` sees only the named API in `api.py`). A buyer's
-files are links to `files.route`, which serves them to that buyer only; none goes through
-Gradio's file cache, which any logged-in user may read.
+previews and files are links to `files.route`, which serves them to that buyer only; none goes
+through Gradio's file cache, which any logged-in user may read (only the creators' public sample
+outputs do).
 """
 
 from __future__ import annotations
@@ -100,8 +101,7 @@ def build(st, outbox_root: Path) -> gr.Blocks:
                         count = gr.Slider(1, 4, value=1, step=1, label="Previews", scale=1)
                     generate = gr.Button("Generate previews", variant="primary", elem_id="studio-generate")
                     gen_status = gr.HTML(elem_id="studio-gen-status")
-                    previews = gr.Gallery(label="Your previews (watermarked)", columns=4, height=240,
-                                          object_fit="contain", elem_id="studio-previews")
+                    previews = gr.HTML(elem_id="studio-previews")  # served by files.route, to this buyer only
                     preview_pick = gr.Dropdown(label="Your preview", choices=[], elem_id="studio-preview-pick")
                     quote = gr.HTML(elem_id="studio-quote")
                     buy = gr.Button("Buy this preview", variant="primary", elem_id="studio-buy")
@@ -184,8 +184,8 @@ def build(st, outbox_root: Path) -> gr.Blocks:
         def mine(current_job: str | None, request: gr.Request):
             buyer = buyer_of(request)
             rows = catalogue.my_previews(st, buyer)
-            gallery = [(_image(catalogue.preview_png(st, r["generation"])), f"{r['generation']}: {r['prompt']}")
-                       for r in rows[:12]]
+            gallery = ("<h4>Your previews (watermarked)</h4>" + files.gallery(rows) if rows
+                       else _empty("No previews yet: write a prompt and Generate previews."))
             picks = [(f"{r['generation']} ({r['prompt']}, {r['price'] or 'not for sale'}"
                       f"{', bought' if r['status'] == 'sold' else ''})", r["generation"]) for r in rows]
             first = next((r["generation"] for r in rows if r["for_sale"]), rows[0]["generation"] if rows else None)

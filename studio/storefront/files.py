@@ -1,15 +1,18 @@
-"""Files handed to a buyer (a purchase's signed image and licence, a delivered edit), to that buyer only.
+"""Files handed to a buyer (their previews, a purchase's signed image and licence, a delivered edit), to
+that buyer only.
 
-Gradio serves a file that an event returns (`gr.File`, `gr.DownloadButton`, ...) from its cache at
-`/gradio_api/file=PATH`, to anyone logged in who has the URL: the cache is shared by every session
-and has no owner. So a buyer's files never go to Gradio. The page links to
-`studio/files/KIND/ID/NAME` instead, a route of the storefront's own on the same server, which
+Gradio serves a file that an event returns (`gr.Gallery`, `gr.Image`, `gr.File`, ...) from its cache
+at `/gradio_api/file=PATH`, to anyone logged in who has the URL: the cache is shared by every
+session and has no owner. So a buyer's files, previews included, never go to Gradio. The page links
+to `studio/files/KIND/ID/NAME` instead, a route of the storefront's own on the same server, which
 
 - takes the buyer from the login cookie, as Gradio itself reads it;
-- asks the Studio for the files as that buyer (`st.download`, `st.download_edit`: they refuse
-  anyone else's without saying whether it exists), into a folder of the request's own that is
-  removed before the answer is sent;
-- answers with the bytes, not to be cached (`Cache-Control: private, no-store`).
+- asks the Studio for the files as that buyer: a preview only if it is among the buyer's own
+  generations (`st.generations(buyer=...)`); a purchase or an edit through `st.download`,
+  `st.download_edit`, which refuse anyone else's without saying whether it exists, into a folder
+  of the request's own that is removed before the answer is sent;
+- answers with the bytes, not to be cached (`Cache-Control: private, no-store`); a preview
+  inline (the page shows it as an image), the others as attachments.
 
 Another buyer with the same link and their own login gets 404, as for an id that does not exist;
 without a login, 401. Nothing is kept between requests.
@@ -65,8 +68,35 @@ def links(kind: str, ref: str, names) -> str:
     return f"<ul class='studio-files'>{items}</ul>" if items else ""
 
 
+def preview_name(generation: str) -> str:
+    return f"{generation}.png"
+
+
+def gallery(rows, limit: int = 12) -> str:
+    """The buyer's previews (catalogue rows, newest first) as HTML images served by this route."""
+    cards = "".join(
+        f"<figure class='studio-preview'><img src='{html.escape(link('preview', r['generation'], preview_name(r['generation'])))}'"
+        f" alt='{html.escape(r['prompt'])}'><figcaption>{html.escape(r['generation'])}: "
+        f"{html.escape(r['prompt'])}</figcaption></figure>" for r in rows[:limit])
+    return f"<div class='studio-previews'>{cards}</div>" if cards else ""
+
+
+def read_preview(st, generation: str, name: str, buyer: str) -> bytes | None:
+    """The buyer's own preview as a picture, or None: anyone else's is as if it did not exist."""
+    from studio.storefront import catalogue
+
+    if name != preview_name(generation) or not any(g.id == generation for g in st.generations(buyer=buyer)):
+        return None
+    try:
+        return catalogue.preview_png(st, generation)
+    except StudioError:
+        return None
+
+
 def read_as(st, outbox: Outbox, kind: str, ref: str, name: str, buyer: str) -> bytes | None:
-    """One file of the buyer's purchase or edit, or None if the buyer has no such file."""
+    """One file of the buyer's preview, purchase or edit, or None if the buyer has no such file."""
+    if kind == "preview":
+        return read_preview(st, ref, name, buyer)
     fetch = {"purchase": st.download, "edit": st.download_edit}.get(kind)
     if fetch is None:
         return None
@@ -100,8 +130,9 @@ def route(st, outbox: Outbox):
         if data is None:
             raise HTTPException(404, "no such file among yours")
         media = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        shown = "inline" if kind == "preview" else "attachment"
         return Response(data, media_type=media, headers={
-            "Content-Disposition": f"attachment; filename=\"{name}\"; filename*=UTF-8''{quote(name, safe='')}",
+            "Content-Disposition": f"{shown}; filename=\"{name}\"; filename*=UTF-8''{quote(name, safe='')}",
             "Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"})
 
     return APIRoute(PREFIX + "/{kind}/{ref}/{name}", serve, methods=["GET"], include_in_schema=False)

@@ -62,6 +62,29 @@ def page(browser):
     context.close()
 
 
+SCREENSHOTS = ROOT / "docs" / "images"  # the README's pictures of each app, retaken by every run of these tests
+SCREENSHOT_WIDTH = 1200
+SCREENSHOT_MAX_BYTES = 300_000
+
+
+def screenshot(page, name: str, height: int = 900) -> Path:
+    """Save what the page shows as `docs/images/NAME.png`, 1200 px wide, under 300 KB (a 256-colour PNG if
+    the full-colour one is larger). The README shows these; a test run brings them up to date."""
+    from PIL import Image
+
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    target = SCREENSHOTS / f"{name}.png"
+    page.set_viewport_size({"width": SCREENSHOT_WIDTH, "height": height})
+    page.wait_for_timeout(300)  # let the layout settle at the new width
+    page.screenshot(path=str(target))
+    if target.stat().st_size > SCREENSHOT_MAX_BYTES:
+        with Image.open(target) as im:
+            small = im.convert("RGB").quantize(colors=256, method=Image.Quantize.MEDIANCUT)
+        small.save(target, optimize=True)
+    assert target.stat().st_size <= SCREENSHOT_MAX_BYTES, f"{target.name} is {target.stat().st_size} bytes"
+    return target
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -7,7 +7,7 @@ import io
 import pytest
 from PIL import Image
 
-from tests.ui.conftest import serve_voila
+from tests.ui.conftest import screenshot, serve_voila
 
 pytestmark = pytest.mark.ui
 
@@ -50,6 +50,7 @@ def test_upload_shows_thumbnail_and_consent_then_corrupt_file_shows_reason(page,
         assert cards.count() == before + 1
         assert "client:order-77" in new_card.inner_text()
         assert new_card.locator("img").count() == 1  # the thumbnail is drawn
+        screenshot(page, "creator-studio")
 
         # A corrupt file: the reason is shown and nothing is added.
         choose_files(page, panel, "broken.png", _png("blue")[:80])

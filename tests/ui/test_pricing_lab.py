@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from tests.ui.conftest import serve_voila
+from tests.ui.conftest import screenshot, serve_voila
 
 pytestmark = pytest.mark.ui
 
@@ -16,6 +16,8 @@ def test_run_a_study_from_the_page(page, tmp_path):
         page.goto(url)
         page.wait_for_selector(".studio-pricing")
         assert page.locator(".studio-pricing-recommendation").inner_text().strip() == ""
+        # The page paints before any study: the charts' place says what will appear there.
+        assert "No study yet" in page.locator(".studio-pricing-charts").inner_text()
 
         page.get_by_role("button", name="Run study").click()
         rec = page.locator(".studio-pricing-recommendation")
@@ -31,3 +33,4 @@ def test_run_a_study_from_the_page(page, tmp_path):
                          .filter(p => (p.getAttribute('d') || '').length > 100).length"""
         page.wait_for_function(f"({drawn})() >= 3")  # band, true curve, estimated curve
         assert page.locator(".studio-pricing-table table tbody tr").count() == 10
+        screenshot(page, "pricing-lab")

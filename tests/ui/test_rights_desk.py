@@ -8,7 +8,7 @@ import pytest
 import studio
 from studio import samples
 from studio.store.tables import ModelVersion
-from tests.ui.conftest import serve_voila
+from tests.ui.conftest import screenshot, serve_voila
 
 pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore")]
 
@@ -64,6 +64,7 @@ def test_a_purchased_file_is_verified_and_a_tampered_copy_flagged(page, bought, 
         results.get_by_text(purchase.licence_id).first.wait_for()  # the ownership chain of the file
         assert BOB in results.inner_text() and "$3.00" in results.inner_text()
         panel.locator(".studio-rights-certificate").get_by_text("Certificate (HTML)").wait_for()
+        screenshot(page, "rights-desk")
 
         choose_file(page, panel, "tampered.png", bytes(tampered))
         verdict.locator(".studio-rights-flagged").wait_for()

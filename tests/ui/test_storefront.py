@@ -21,14 +21,13 @@ import studio
 from studio import samples
 from studio.cli import main
 from studio.store.tables import ModelVersion
-from tests.ui.conftest import ROOT, free_port
+from tests.ui.conftest import ROOT, free_port, screenshot
 
 pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore")]
 
 PASSWORD = "correct horse battery"
 ANA, BEN = "ana@example.com", "ben@example.com"
 CROWD = [f"buyer{i}@example.com" for i in range(8)]
-SCREENSHOT = ROOT / "docs" / "images" / "storefront.png"
 
 
 def make_shop(root: Path) -> Path:
@@ -132,14 +131,23 @@ def link_of(page, where: str, name: str, url: str) -> str:
     return urljoin(url, page.locator(f'{where} a[download="{name}"]').get_attribute("href"))
 
 
+def preview_src(page, generation: str, url: str) -> str:
+    """The absolute URL the page shows one of the buyer's previews from."""
+    from urllib.parse import urljoin
+
+    img = page.locator(f'#studio-previews img[src*="{generation}"]').first
+    img.wait_for()
+    assert page.evaluate("img => img.complete && img.naturalWidth > 0", img.element_handle())  # it loaded
+    return urljoin(url, img.get_attribute("src"))
+
+
 def test_a_buyer_generates_buys_downloads_and_the_file_verifies(browser, shop_home, tmp_path):
     with storefront(shop_home, tmp_path / "storefront.log") as url:
         ana, page = log_in(browser, url, ANA)
         page.get_by_text("Ada Lovelace (@ada), version 1").wait_for()
         assert "$3.00" in page.locator("#studio-detail").inner_text()
         page.locator("#studio-samples img").first.wait_for()  # ada's own draft, watermarked
-        SCREENSHOT.parent.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SCREENSHOT))
+        screenshot(page, "storefront", height=1000)
 
         page.get_by_role("tab", name="Generate and buy").click()
         page.locator("#studio-prompt textarea").fill("a blue square")
@@ -168,6 +176,15 @@ def test_a_buyer_generates_buys_downloads_and_the_file_verifies(browser, shop_ho
         image_url = link_of(page, "#studio-bought-files", image.name, url)
         assert fetch(image_url, ana) == (200, image.read_bytes())
         assert fetch(image_url, ben)[0] == 404 and fetch(image_url)[0] == 401
+        # Her preview too: the page shows it from the storefront's own route, never from Gradio's shared cache.
+        preview_url = preview_src(page, bought.generation_id, url)
+        assert "gradio_api/file=" not in preview_url
+        assert not [src for src in page.locator("#studio-previews img").evaluate_all("els => els.map(e => e.src)")
+                    if "gradio_api/file=" in src]
+        assert fetch(preview_url, ana) == (200, st.image(bought.generation_id, preview=True))
+        status, body = fetch(preview_url, ben)
+        assert status == 404 and st.image(bought.generation_id, preview=True) not in body
+        assert fetch(preview_url)[0] == 401
         from gradio_client import Client
 
         as_ben = Client(url, auth=(BEN, PASSWORD), verbose=False)

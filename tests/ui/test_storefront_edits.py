@@ -10,8 +10,8 @@ import io
 import pytest
 
 import studio
-from tests.ui.test_storefront import (ANA, BEN, PASSWORD, download, fetch, link_of, log_in, make_shop, storefront,
-                                      verified)
+from tests.ui.test_storefront import (ANA, BEN, PASSWORD, download, fetch, link_of, log_in, make_shop, preview_src,
+                                      storefront, verified)
 
 pytestmark = [pytest.mark.ui, pytest.mark.filterwarnings("ignore")]
 
@@ -86,7 +86,9 @@ def test_an_edit_is_requested_quoted_accepted_delivered_and_downloaded_by_its_bu
         page.get_by_role("tab", name="Generate and buy").click()
         page.locator("#studio-prompt textarea").fill("a green triangle")
         page.locator("#studio-generate").click()
-        page.locator("#studio-gen-status .studio-ok").wait_for()
+        made = page.locator("#studio-gen-status .studio-ok, #studio-gen-status .studio-error")
+        made.wait_for()
+        assert made.get_attribute("class") == "studio-ok", made.inner_text()
         page.locator("#studio-previews img").first.wait_for()
         page.locator("#studio-quote").get_by_text("non-exclusive").wait_for()  # the new preview is the one picked
         page.get_by_text("Ask the creator to edit this preview by hand").click()
@@ -144,12 +146,18 @@ def test_an_edit_is_requested_quoted_accepted_delivered_and_downloaded_by_its_bu
         assert status == 404 and got.read_bytes() not in body
         assert fetch(edit_url)[0] == 401
         assert fetch(edit_url, ana) == (200, got.read_bytes())
-        # ... and no copy of it is left on the server's disk for Gradio's file route to serve: its cache
-        # (in the server's own folder) holds the previews it showed, and not the delivered file.
+        # ... and no copy of it, nor of the preview it edits, is left on the server's disk for Gradio's file
+        # route to serve: its cache (in the server's own folder) holds the creator's public samples it
+        # showed, and no file of ana's.
         (own,) = server_tmp.glob("studio-storefront-*")
         assert any(p.is_file() for p in (own / "gradio").rglob("*"))
-        delivered = got.read_bytes()
-        assert [p for p in server_tmp.rglob("*") if p.is_file() and p.read_bytes() == delivered] == []
+        delivered, preview = got.read_bytes(), st.image(job.generation_id, preview=True)
+        assert [p for p in server_tmp.rglob("*") if p.is_file() and p.read_bytes() in (delivered, preview)] == []
+        # ana's preview, as the page shows it, answers her login only.
+        page.get_by_role("tab", name="Generate and buy").click()
+        preview_url = preview_src(page, job.generation_id, url)
+        assert fetch(preview_url, ana) == (200, preview)
+        assert fetch(preview_url, ben)[0] == 404 and fetch(preview_url)[0] == 401
         ben.close()
         ana.close()
         st.close()
