@@ -1,7 +1,7 @@
 """Choose the text training defaults on the tuning writers, then report on the held-out writers.
 
     OMP_NUM_THREADS=1 python bench/bench_text_train.py [--n 40] [--test-n 12] [--seeds 3]
-        [--steps 50,100,150] [--ranks 8,16] [--lrs 5e-4,1e-3,2e-3] [--json chosen.json]
+        [--steps 50,100,150,200] [--ranks 16] [--lrs 1e-3,3e-3] [--base FOLDER] [--json chosen.json]
 
 (a) **Choosing** (`studio.samples.writers.TUNING` writers only): for every rank and learning rate of
 the grid, one LoRA run per tuning writer on their ``--n``-sample portfolio (batch 8, the other knobs
@@ -105,7 +105,7 @@ def grid_run(name: str, rank: int, lr: float, steps: list[int], args, work: Path
 
     every = math.gcd(*steps)
     cfg = TextTrainConfig(steps=max(steps), rank=rank, lr=lr, batch_size=BATCH, checkpoint_every=every,
-                          keep_checkpoints=max(steps) // every, sample_every=0, threads=1)
+                          keep_checkpoints=max(steps) // every, sample_every=0, threads=1, **base_option(args))
     pairs = writers.portfolio(name, args.n, seed=0)
     out = work / f"{name}-r{rank}-lr{lr:g}"
     cpu0 = time.process_time()
@@ -114,12 +114,13 @@ def grid_run(name: str, rank: int, lr: float, steps: list[int], args, work: Path
     metrics = result["manifest"]["metrics"]
     lines, reference = test_set(name, args.test_n)
     training = [c for _, c in pairs]
+    curve, stride = metrics["loss_curve"], max(1, max(steps) // 200)  # the manifest keeps at most ~200 points
     rows = []
     for s in steps:
         scores = measure(checkpoint_model(out, s, max(steps)), lines, reference, training, base_texts[name],
                          args.seed_list)
         rows.append(dict(writer=name, steps=s, rank=rank, lr=lr, est_train_s=round(s * cpu_per_step, 1),
-                         loss=round(statistics.mean(metrics["loss_curve"][max(0, s - 20):s]), 3), **scores))
+                         loss=round(statistics.mean(curve[max(0, (s - 20) // stride):max(1, s // stride)]), 3), **scores))
     forget_models()
     return rows
 
@@ -156,13 +157,14 @@ def report_writer(name: str, chosen: dict, args, work: Path) -> dict:
     from studio.training.config import TextTrainConfig
 
     pairs = writers.portfolio(name, args.n, seed=0)
-    cfg = TextTrainConfig(steps=chosen["steps"], rank=chosen["rank"], lr=chosen["lr"], batch_size=BATCH, threads=1)
+    cfg = TextTrainConfig(steps=chosen["steps"], rank=chosen["rank"], lr=chosen["lr"], batch_size=BATCH, threads=1,
+                          **base_option(args))
     out = work / f"heldout-{name}"
     t0, cpu0 = time.perf_counter(), time.process_time()
     text_lora.train(cfg, examples(pairs), out)
     seconds, cpu_seconds = time.perf_counter() - t0, time.process_time() - cpu0
     lines, reference = test_set(name, args.test_n)
-    base_texts = text_gate.generate("studio-tiny-text", lines, args.seed_list, base=True)
+    base_texts = text_gate.generate(args.base or "studio-tiny-text", lines, args.seed_list, base=True)
     s = measure(out, lines, reference, [c for _, c in pairs], base_texts, args.seed_list)
     row = dict(writer=name, n_train_samples=args.n, n_test_briefs=len(lines),
                train_s=round(seconds, 1), train_cpu_s=round(cpu_seconds, 1),
@@ -186,6 +188,11 @@ def preview_time(folder: Path, briefs: list[str], repeats: int) -> dict:
     return {"preview_4_s": round(statistics.median(times), 3), "preview_4_cpu_s": round(statistics.median(cpu), 3)}
 
 
+def base_option(args) -> dict:
+    """``base=`` for TextTrainConfig when ``--base`` names another base (a folder), else nothing (the default)."""
+    return {"base": args.base} if args.base else {}
+
+
 def floats(text: str) -> list[float]:
     return [float(x) for x in text.split(",") if x.strip()]
 
@@ -195,11 +202,12 @@ def main(argv=None) -> dict:
     p.add_argument("--n", type=int, default=40, help="writing samples in each writer's portfolio")
     p.add_argument("--test-n", type=int, default=12, help="held-out briefs per writer")
     p.add_argument("--seeds", type=int, default=3, help="copies per held-out brief (model and base each)")
-    p.add_argument("--steps", default="50,100,150", help="step counts of the grid (one run to the largest)")
-    p.add_argument("--ranks", default="8,16")
-    p.add_argument("--lrs", default="5e-4,1e-3,2e-3")
+    p.add_argument("--steps", default="50,100,150,200", help="step counts of the grid (one run to the largest)")
+    p.add_argument("--ranks", default="16")
+    p.add_argument("--lrs", default="1e-3,3e-3")
     p.add_argument("--tuning", default=None, help="tuning writers (default: writers.TUNING); never held-out ones")
     p.add_argument("--repeats", type=int, default=5, help="timed preview batches")
+    p.add_argument("--base", default=None, help="a text base folder (default: the embedded studio-tiny-text)")
     p.add_argument("--skip-report", action="store_true", help="choose only; no held-out report")
     p.add_argument("--json", default=None, help="write the chosen defaults and every figure here")
     args = p.parse_args(argv)
@@ -225,8 +233,8 @@ def main(argv=None) -> dict:
     work = Path(tempfile.mkdtemp(prefix="bench-text-train-"))
     try:
         # --- (a) choose on the tuning writers --------------------------------------------------------------------
-        base_texts = {name: text_gate.generate("studio-tiny-text", test_set(name, args.test_n)[0], args.seed_list,
-                                               base=True) for name in tuning}
+        base_texts = {name: text_gate.generate(args.base or "studio-tiny-text", test_set(name, args.test_n)[0],
+                                               args.seed_list, base=True) for name in tuning}
         rows = []
         for name in tuning:
             for rank in ranks:

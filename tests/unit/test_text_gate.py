@@ -27,8 +27,8 @@ def formulaic_copy(brief: world.Brief) -> str:
 
     Their style (recurring phrases, the same rhythm every time) is far from the base's varied copy, yet written
     in the words the embedded base was trained on, so a few steps learn it without losing the brief. (The
-    sample writers' styles use characters and capitals studio-tiny-text never saw in pretraining; a few
-    steps do not learn those.)"""
+    sample writers' styles use characters and capitals studio-tiny-text saw only in its short restyled
+    phase of pretraining; a few steps do not learn those.)"""
     return world.write(brief, random.Random(f"formula:{brief.kind}"))
 
 

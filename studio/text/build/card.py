@@ -68,6 +68,15 @@ def write_card(folder: Path) -> Path:
 
     shortfall = ("" if wm.get("watermarked", {}).get("detected", 0) >= 0.95 else """ The target of 95% on 100 tokens is **not met**
 with these settings.""")
+    p1 = meta.get("phase1_steps", meta["steps"])
+    phase2 = "" if not meta.get("styled_steps") else f"""- Phase 2: {meta['styled_steps']} more steps with a fresh AdamW, lr {meta['styled_lr']}, {meta['styled_warmup']} warm-up
+  steps, cosine to 10%, on a mix: {meta['styled']:.0%} of the samples restyled at random in generic surface styles
+  (`studio.text.surface`: case, sentence ends, dashes, emoji from a broad set, generic openers and
+  closers, abbreviations, hashtag case, rhythm; each still passes the checker) after a prompt with a
+  `style:` hint line; the plain prompt is always followed by the world's own copy. So the base writes
+  the house style by default, yet has seen many ways of writing, and a creator's LoRA only has to
+  select one.
+"""
     decoding = (f"sampling, temperature {gen.get('temperature')}" if gen.get("do_sample") else "greedy")
     card = f"""---
 license: apache-2.0
@@ -132,13 +141,13 @@ vocabulary {cfg['vocab_size']} (byte-level BPE trained with `tokenizers` on {met
 - Data: fresh (brief, copy) pairs from `studio.text.world` every step (stream `train{meta['seed']}`), the
   name in the copy replaced by its slot, {meta['samples']} per step packed into rows of {meta['block']} tokens;
   loss on the copy and `</s>` only.
-- {meta['steps']} steps ({meta['steps'] * meta['samples']} pairs), AdamW lr {meta['lr']} (betas 0.9/0.95, weight decay 0.1),
-  {meta['warmup']} warm-up steps, cosine to 10%, gradient clipping at 1.
-- Seed {meta['seed']}. Reproduce with
-  `python -m studio.text.build --seed {meta['seed']} --steps {meta['steps']} --threads {meta['threads']}`
+- Phase 1: {p1} steps ({p1 * meta['samples']} pairs) of the world's own copy, AdamW lr {meta['lr']} (betas 0.9/0.95,
+  weight decay 0.1), {meta['warmup']} warm-up steps, cosine to 10%, gradient clipping at 1.
+{phase2}- Seed {meta['seed']}. Reproduce with
+  `python -m studio.text.build --seed {meta['seed']} --steps {p1} --threads {meta['threads']}`
   then `python -m studio.text.build.settings` (default decoding) and `python -m studio.text.build.card`.
 - Training time on a shared 2-core CPU at nice 10, {meta['threads']} thread: {meta.get('train_seconds', 0) / 60:.1f} min
-  (final loss {meta.get('final_loss')}).
+  (final loss {meta.get('final_loss')}{', on the phase-2 mix' if meta.get('styled_steps') else ''}).
 
 ## Measured quality
 
