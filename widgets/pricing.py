@@ -124,6 +124,8 @@ class PricingLab(w.VBox):
         self.run_button.disabled = True
         self.run_button.description = "Running…"
         self.status.value = "<i>running the study…</i>"
+        if self.revenue_fig is None:  # attached (and drawn empty) while the study runs, so the data lands on
+            self._build_charts()      # a figure the page has already laid out
         try:
             from studio import pricing  # scipy and pandas: imported by the first study, not by the page
 
@@ -150,8 +152,6 @@ class PricingLab(w.VBox):
         self.last_run, self.last_estimate = result, est
         grid = result.prices
         fine = np.geomspace(grid.min(), grid.max(), 200)
-        if self.revenue_fig is None:
-            self._build_charts()
         with self.revenue_fig.hold_sync():
             self.truth.x, self.truth.y = fine, market.demand.revenue(fine)
             # Only prices the policy showed: a price never shown has no observed revenue (not $0). Under an adaptive
