@@ -21,6 +21,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.style_lab import line, run_folder  # noqa: E402
 from bench.style_portfolios import TUNING, write_portfolio  # noqa: E402
 
+PREVIOUS = dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0)  # the defaults before grain
 CANDIDATES = {
     "attn-300": dict(steps=300, lora_layers="attention"),
     "attn-600": dict(steps=600, lora_layers="attention"),
@@ -45,25 +46,18 @@ CANDIDATES = {
     "attn-300-off15-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0),
     "attn-300-snr5": dict(steps=300, lora_layers="attention", snr_gamma=5.0),
     "attn-300-off20-snr5": dict(steps=300, lora_layers="attention", noise_offset=0.2, snr_gamma=5.0),
-    # issue 10, with the grain the VAE loses fitted and synthesised (TrainConfig.grain, on by default)
-    "res-300-off15-snr5": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.15, snr_gamma=5.0),
-    "res-300-off05-snr5": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.05, snr_gamma=5.0),
-    "res-300-off15-snr5-s1": dict(steps=300, lora_layers="attention+resnets", noise_offset=0.15, snr_gamma=5.0,
-                                  seed=1),
-    "attn-300-off15-snr5-dec200": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
-                                       decoder_steps=200),
-    "attn-300-off05-snr5-dec200": dict(steps=300, lora_layers="attention", noise_offset=0.05, snr_gamma=5.0,
-                                       decoder_steps=200),
-    "attn-300-off0-snr5-dec200": dict(steps=300, lora_layers="attention", noise_offset=0.0, snr_gamma=5.0,
-                                      decoder_steps=200),
-    "attn-300-off15-snr5-dec0": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
-                                     decoder_steps=0),
-    "attn-300-off15-snr5-prior1": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
-                                       prior_weight=1.0),
-    "attn-300-off15-snr5-prior03": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
-                                        prior_weight=0.3),
-    "attn-300-off15-snr5-nograin": dict(steps=300, lora_layers="attention", noise_offset=0.15, snr_gamma=5.0,
-                                        grain=False),
+    # issue 10, with the grain the VAE loses fitted and synthesised (TrainConfig.grain, on by default) and the
+    # creator's own decoder (TrainConfig.decoder_steps): variations on the previous choice
+    "res-300-off15-snr5": {**PREVIOUS, "lora_layers": "attention+resnets"},
+    "res-300-off05-snr5": {**PREVIOUS, "lora_layers": "attention+resnets", "noise_offset": 0.05},
+    "res-300-off15-snr5-s1": {**PREVIOUS, "lora_layers": "attention+resnets", "seed": 1},
+    "attn-300-off15-snr5-dec200": {**PREVIOUS, "decoder_steps": 200},
+    "attn-300-off05-snr5-dec200": {**PREVIOUS, "noise_offset": 0.05, "decoder_steps": 200},
+    "attn-300-off0-snr5-dec200": {**PREVIOUS, "noise_offset": 0.0, "decoder_steps": 200},
+    "attn-300-off15-snr5-dec0": {**PREVIOUS, "decoder_steps": 0},
+    "attn-300-off15-snr5-prior1": {**PREVIOUS, "prior_weight": 1.0},
+    "attn-300-off15-snr5-prior03": {**PREVIOUS, "prior_weight": 0.3},
+    "attn-300-off15-snr5-nograin": {**PREVIOUS, "grain": False},
     # the same with another seed: how much of a difference is the seed's
     "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
     "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),

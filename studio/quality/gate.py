@@ -96,12 +96,7 @@ class QualityGate:
             if pf_model is not None:
                 scores["prompt_following_model"] = pf_model
                 scores["prompt_following_base"] = prompt_following([i for g in base_images for i in g], jobs)
-        scores["passed"] = passes(scores)
-        scores["measured_at"] = utcnow().isoformat(timespec="seconds")
-        with self.ctx.transaction() as s:
-            s.get(ModelVersion, v.id).scores = scores
-        self.ctx.emit(EventKind.MODEL_SCORED, handle, version=v.id)
-        return scores
+        return self._store(handle, v, scores)
 
     def _store(self, handle: str, v, scores: dict) -> dict:
         """Record scores on the version (with the rule's verdict and when they were measured)."""
