@@ -18,6 +18,7 @@ What it does differently from the reference diffusers script, and why:
 
 from __future__ import annotations
 
+import copy
 import threading
 import time
 from collections.abc import Callable
@@ -129,8 +130,6 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
     tuned_decoder = decoder.adapt(vae, pixels_all, cfg.decoder_steps if main else 0, cfg.seed, cancel)
     sample_vae = vae
     if tuned_decoder:  # training previews draw through the creator's decoder, as the finished model will
-        import copy
-
         sample_vae = copy.deepcopy(vae)
         decoder.load_state(sample_vae, tuned_decoder)
     plain_ids = data.tokenize(tokenizer, [data.without_trigger(e.caption, cfg.trigger) for e in train_set])
