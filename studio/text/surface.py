@@ -50,11 +50,11 @@ EMOJI: tuple[str, ...] = (
 )
 OPENERS: tuple[str, ...] = (
     "Heads up:", "Big news:", "Okay so", "Psst", "PSA:", "Real talk:", "Guess what?", "Listen up:", "Attention please:",
-    "Breaking:", "Good news:", "Newsflash:", "Ok ok ok", "Hey there,", "Hi all,", "Say it with me:", "Tbh", "Lowkey",
+    "Breaking:", "Good news:", "Newsflash:", "Ok ok ok", "Hey there,", "Hi all,", "Say it with me:", "Tbh",
     "Just saying hi:", "Quick one:", "Story time:", "Fact:", "Reminder:", "Note to self:", "Not gonna lie,",
-    "This is it:", "Here it is:", "Introducing:", "Presenting:", "Announcement:", "Update:", "News of the week:",
+    "This is it:", "Here it is:", "Announcement:", "Update:", "News of the week:",
     "Top tip:", "Pro tip:", "Mark your calendars:", "In other news,", "Whoa,", "Oh hey,", "Ahem,", "Drumroll please...",
-    "No. 1 reason to smile:", "3 words:", "Two words:", "100% true:", "Step 1:", "For the record,", "FYI:", "P.S.",
+    "No. 1 reason to smile:", "3 words:", "Two words:", "Step 1:", "For the record,", "FYI:", "P.S.",
     "Dear everyone,", "Ladies and gentlemen,", "Stop scrolling:", "Quick question?", "Wanna know a secret?",
 )
 CLOSERS: tuple[str, ...] = (

@@ -65,7 +65,9 @@ import numpy as np
 GAMMA = 0.2  # share of the vocabulary that is green at each step
 DELTA = 3.0  # logit bias added to green tokens (before the temperature)
 BIAS_MIN_ENTROPY = 1.5  # nats: the bias is added only at steps where the model's entropy is at least this
-P_THRESHOLD = 1e-3  # flagged when the one-sided p-value is at most this (the false-positive rate it allows)
+# flagged when the one-sided p-value is at most this: the false-positive rate it allows, half the 1% the studio
+# accepts on human text (at 1e-3, 100-token copies were missed 2-6% of the time for want of evidence, not of bias)
+P_THRESHOLD = 5e-3
 MIN_SCORED = 8  # fewer distinct scored pairs than this: no verdict
 MIN_ENTROPY = 1.25  # nats: with the model, only tokens where its entropy (generic briefs) is at least this count
 SLOT_P = 0.1  # the model expects the name slot where its first token has at least this probability

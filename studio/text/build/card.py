@@ -77,6 +77,10 @@ with these settings.""")
   the house style by default, yet has seen many ways of writing, and a creator's LoRA only has to
   select one.
 """
+    # with a phase 2 the tokenizer is trained on the same mix, so capitals and emoji have pieces of their own
+    tok_mix = f", {meta['styled']:.0%} of them restyled as in phase 2" if meta.get("styled_steps") else ""
+    styled_args = f" --styled-steps {meta['styled_steps']}" if meta.get("styled_steps") else ""
+    reproduce = f"--seed {meta['seed']} --steps {p1}{styled_args} --vocab {meta.get('vocab')} --threads {meta['threads']}"
     decoding = (f"sampling, temperature {gen.get('temperature')}" if gen.get("do_sample") else "greedy")
     card = f"""---
 license: apache-2.0
@@ -132,7 +136,7 @@ at most {gen.get('max_new_tokens')} new tokens.
 
 `LlamaForCausalLM`: {cfg['num_hidden_layers']} layers, hidden size {cfg['hidden_size']}, {cfg['num_attention_heads']} heads,
 MLP {cfg['intermediate_size']}, RoPE, tied input/output embeddings, {cfg['max_position_embeddings']} positions,
-vocabulary {cfg['vocab_size']} (byte-level BPE trained with `tokenizers` on {meta.get('tokenizer_docs')} world documents;
+vocabulary {cfg['vocab_size']} (byte-level BPE trained with `tokenizers` on {meta.get('tokenizer_docs')} world documents{tok_mix};
 `<s>` {cfg.get('bos_token_id')}, `</s>` {cfg.get('eos_token_id')}, `<pad>` {cfg.get('pad_token_id')}).
 {m.get('params', meta.get('params', 0)) / 1e6:.2f}M parameters, {m.get('weights_mb', 'n/a')} MB of safetensors (float32).
 
@@ -144,7 +148,7 @@ vocabulary {cfg['vocab_size']} (byte-level BPE trained with `tokenizers` on {met
 - Phase 1: {p1} steps ({p1 * meta['samples']} pairs) of the world's own copy, AdamW lr {meta['lr']} (betas 0.9/0.95,
   weight decay 0.1), {meta['warmup']} warm-up steps, cosine to 10%, gradient clipping at 1.
 {phase2}- Seed {meta['seed']}. Reproduce with
-  `python -m studio.text.build --seed {meta['seed']} --steps {p1} --threads {meta['threads']}`
+  `python -m studio.text.build {reproduce}`
   then `python -m studio.text.build.settings` (default decoding) and `python -m studio.text.build.card`.
 - Training time on a shared 2-core CPU at nice 10, {meta['threads']} thread: {meta.get('train_seconds', 0) / 60:.1f} min
   (final loss {meta.get('final_loss')}{', on the phase-2 mix' if meta.get('styled_steps') else ''}).

@@ -198,8 +198,9 @@ def main(argv=None) -> None:
     t_start = time.time()
     total_steps = args.steps + args.styled_steps
 
-    # 1. tokenizer (rebuilt on resume: same seed, same merges), trained on the world's own documents
-    tokenizer = train_tokenizer(args.tokenizer_docs, args.vocab, args.seed)
+    # 1. tokenizer (rebuilt on resume: same seed, same merges), trained on the documents pretraining will see:
+    #    with a phase 2, restyled copy too, so capitals and emoji get pieces of their own rather than bytes
+    tokenizer = train_tokenizer(args.tokenizer_docs, args.vocab, args.seed, args.styled if args.styled_steps else 0.0)
     log(f"tokenizer: {len(tokenizer)} tokens, trained in {time.time() - t_start:.0f}s")
 
     # 2. model
