@@ -20,12 +20,16 @@ brief with the fine-tuned model and as many with its base, with the model's own 
 
 **The rule** (:func:`passes`): a text version passes iff
 
-    style_distance_model < style_distance_base
+    style_distance_model < style_distance_base, by more than chance:
+        the upper end of a 95% bootstrap interval of (model - base), resampling the briefs, is below 0
     and, when brief following is measurable (at least one brief is a world brief),
     brief_following_model >= brief_following_base - BRIEF_TOLERANCE (5 points)
 
 that is, its outputs are closer to the creator's writing than the base's, and learning the style did
-not cost more than five points of following the brief.
+not cost more than five points of following the brief. The interval matters: a dozen briefs' style
+distances differ by a few hundredths from one set of seeds to the next, so a model that barely moved
+from its base would otherwise pass or fail by chance. (Scores stored before the interval was
+measured are judged without it.)
 """
 
 from __future__ import annotations
@@ -41,11 +45,14 @@ from studio.text.world import Brief
 BRIEF_TOLERANCE = 0.05  # brief following may drop by at most 5 points
 FIRST_SEED = 10_000  # the gate's seeds: FIRST_SEED, FIRST_SEED + 1, ... (the image gate's too)
 SPANS_KEPT = 3  # memorised spans kept in the scores, as examples
+BOOTSTRAP = 200  # resamples of the briefs for the style difference's interval (seeded: the same texts, the same interval)
 
 
 def passes(scores: dict) -> bool:
     """The rule (see the module docstring): closer in style than the base, brief following within 5 points."""
     if not scores["style_distance_model"] < scores["style_distance_base"]:
+        return False
+    if scores.get("style_difference_upper", -1.0) >= 0:  # closer, but not by more than chance
         return False
     model, base = scores.get("brief_following_model"), scores.get("brief_following_base")
     if model is None or base is None:  # no world briefs: brief following is not measurable
@@ -57,6 +64,9 @@ def score_rows(scores: dict) -> list[tuple[str, str]]:
     """A text version's scores as (label, value) lines for a person (the CLI, the gallery, refusals)."""
     rows = [("style distance to the creator's writing (model / base)",
              f"{scores['style_distance_model']} / {scores['style_distance_base']}")]
+    if "style_difference_upper" in scores:
+        rows.append(("style difference, model - base (95% interval over briefs)",
+                     f"{scores['style_difference_lower']:+.3f} to {scores['style_difference_upper']:+.3f}"))
     model, base = scores.get("brief_following_model"), scores.get("brief_following_base")
     if model is not None and base is not None:
         rows.append((f"brief following, model / base (checker, n={model['n']})",
@@ -85,6 +95,27 @@ def brief_following(briefs: Sequence[Brief | None], texts: Sequence[str]) -> dic
     return {"n": len(checked), "pass_rate": round(sum(checked) / len(checked), 4)} if checked else None
 
 
+def style_difference_interval(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Sequence[str | None],
+                              reference: Sequence[str], content: list[str], ref_content: list[str],
+                              resamples: int = BOOTSTRAP) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval of style_distance(model) - style_distance(base), resampling the
+    briefs (all of a brief's outputs, the model's and the base's together)."""
+    import numpy as np
+
+    groups: dict = {}
+    for i, b in enumerate(briefs):
+        groups.setdefault(b, []).append(i)
+    keys = list(groups)
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(resamples):
+        idx = [i for k in rng.integers(0, len(keys), len(keys)) for i in groups[keys[k]]]
+        diffs.append(style.style_distance([model_texts[i] for i in idx], list(reference), content, ref_content).total
+                     - style.style_distance([base_texts[i] for i in idx], list(reference), content, ref_content).total)
+    lower, upper = np.percentile(diffs, [2.5, 97.5])
+    return round(float(lower), 4), round(float(upper), 4)
+
+
 def compare(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Sequence[str | None],
             reference: Sequence[str], reference_briefs: Sequence[str | None], training: Sequence[str]) -> dict:
     """The gate's measures on given texts (no models): the model's and the base's outputs (``briefs[i]`` is
@@ -109,6 +140,8 @@ def compare(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Seque
         "outputs": len(model_texts),
         "reference_texts": len(reference),
     }
+    scores["style_difference_lower"], scores["style_difference_upper"] = style_difference_interval(
+        model_texts, base_texts, briefs, reference, content, ref_content)
     scores["passed"] = passes(scores)
     return scores
 

@@ -98,7 +98,27 @@ def test_compare_measures_style_brief_following_and_memorisation_on_given_texts(
     # free-form briefs: brief following is not measurable, the rule is style alone
     free = text_gate.compare(ours, plain, ["spring sale flyer"] * 6, [c for _, c in pairs], [None] * 6, training)
     assert free["brief_following_model"] is None and free["passed"] == (
-        free["style_distance_model"] < free["style_distance_base"])
+        free["style_distance_model"] < free["style_distance_base"] and free["style_difference_upper"] < 0)
+
+
+def test_a_model_no_closer_than_chance_does_not_pass():
+    pairs = writers.held_out_samples("hush", 12, seed=0)
+    lines = [brief_line(b) for b, _ in pairs for _ in range(3)]
+    jobs = [b for b, _ in pairs for _ in range(3)]
+    plain = [world.write(b, random.Random(f"base:{k}")) for k, b in enumerate(jobs)]
+    same = [world.write(b, random.Random(f"other:{k}")) for k, b in enumerate(jobs)]  # the base again, other seeds
+    reference = [c for _, c in pairs]
+    s = text_gate.compare(same, plain, lines, reference, lines[::3], [])
+    assert s["style_difference_lower"] < 0 < s["style_difference_upper"]  # the interval spans no difference
+    assert not s["passed"] and not text_gate.passes({**s, "style_distance_model": s["style_distance_base"] - 0.001})
+    hush = writers.writer("hush")
+    ours = [hush.write(b, random.Random(f"ours:{k}")) for k, b in enumerate(jobs)]
+    closer = text_gate.compare(ours, plain, lines, reference, lines[::3], [])
+    assert closer["style_difference_upper"] < 0 and closer["passed"]
+    rows = dict(text_gate.score_rows(closer))
+    assert rows["style difference, model - base (95% interval over briefs)"].startswith("-")
+    legacy = {k: v for k, v in closer.items() if not k.startswith("style_difference")}
+    assert text_gate.passes(legacy)  # scores stored before the interval was measured: judged without it
 
 
 def test_text_scores_read_as_rows_for_people():
