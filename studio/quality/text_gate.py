@@ -96,11 +96,14 @@ def brief_following(briefs: Sequence[Brief | None], texts: Sequence[str]) -> dic
 
 
 def style_difference_interval(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Sequence[str | None],
-                              reference: Sequence[str], content: list[str], ref_content: list[str],
-                              resamples: int = BOOTSTRAP) -> tuple[float, float]:
-    """A 95% percentile-bootstrap interval of style_distance(model) - style_distance(base), resampling the
-    briefs (all of a brief's outputs, the model's and the base's together)."""
+                              reference: dict, content: list[str], resamples: int = BOOTSTRAP) -> tuple[float, float]:
+    """A 95% percentile-bootstrap interval of the style distance of the model's outputs minus the base's to the
+    ``reference`` profile (`studio.text.style.style_profile`), resampling the briefs (all of a brief's outputs,
+    the model's and the base's together)."""
     import numpy as np
+
+    def distance(texts: Sequence[str], idx: list[int]) -> float:
+        return style.profile_distance(style.style_profile([texts[i] for i in idx], content), reference).total
 
     groups: dict = {}
     for i, b in enumerate(briefs):
@@ -110,8 +113,7 @@ def style_difference_interval(model_texts: Sequence[str], base_texts: Sequence[s
     diffs = []
     for _ in range(resamples):
         idx = [i for k in rng.integers(0, len(keys), len(keys)) for i in groups[keys[k]]]
-        diffs.append(style.style_distance([model_texts[i] for i in idx], list(reference), content, ref_content).total
-                     - style.style_distance([base_texts[i] for i in idx], list(reference), content, ref_content).total)
+        diffs.append(distance(model_texts, idx) - distance(base_texts, idx))
     lower, upper = np.percentile(diffs, [2.5, 97.5])
     return round(float(lower), 4), round(float(upper), 4)
 
@@ -123,9 +125,12 @@ def compare(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Seque
     ``reference_briefs``), and the ``training`` copies the memorisation guard looks for. With ``passed``."""
     if not model_texts or len(model_texts) != len(base_texts) or len(model_texts) != len(briefs):
         raise ValueError("compare needs as many model and base outputs as brief lines, at least one")
+    if not reference:
+        raise ValueError("compare needs at least one reference text of the creator's")
     content, ref_content = content_of(briefs), content_of(reference_briefs)
-    d_model = style.style_distance(list(model_texts), list(reference), content, ref_content)
-    d_base = style.style_distance(list(base_texts), list(reference), content, ref_content)
+    ref_profile = style.style_profile(list(reference), ref_content)  # once: the bootstrap compares with it too
+    d_model = style.profile_distance(style.style_profile(list(model_texts), content), ref_profile)
+    d_base = style.profile_distance(style.style_profile(list(base_texts), content), ref_profile)
     parsed = [text_inference.parsed_brief(b) for b in briefs]
     guard = MemorisationGuard(training)
     caught = [t for t in model_texts if guard.flags(t)]
@@ -141,7 +146,7 @@ def compare(model_texts: Sequence[str], base_texts: Sequence[str], briefs: Seque
         "reference_texts": len(reference),
     }
     scores["style_difference_lower"], scores["style_difference_upper"] = style_difference_interval(
-        model_texts, base_texts, briefs, reference, content, ref_content)
+        model_texts, base_texts, briefs, ref_profile, content)
     scores["passed"] = passes(scores)
     return scores
 

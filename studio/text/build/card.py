@@ -79,7 +79,8 @@ with these settings.""")
 """
     # with a phase 2 the tokenizer is trained on the same mix, so capitals and emoji have pieces of their own
     tok_mix = f", {meta['styled']:.0%} of them restyled as in phase 2" if meta.get("styled_steps") else ""
-    styled_args = f" --styled-steps {meta['styled_steps']}" if meta.get("styled_steps") else ""
+    styled_args = (f" --styled-steps {meta['styled_steps']} --styled {meta['styled']} --styled-lr {meta['styled_lr']}"
+                   if meta.get("styled_steps") else "")
     reproduce = f"--seed {meta['seed']} --steps {p1}{styled_args} --vocab {meta.get('vocab')} --threads {meta['threads']}"
     decoding = (f"sampling, temperature {gen.get('temperature')}" if gen.get("do_sample") else "greedy")
     card = f"""---
