@@ -5,7 +5,8 @@
 - the held-out portfolios of ``style_portfolios.HELD_OUT`` (never used to choose the defaults):
   palette distance of the fine-tuned outputs to the portfolio vs the base's (target: at most
   0.6x for every one) and the quality gate's verdict;
-- the sample creators Mira, Juno and Oskar: gate verdict and before/after numbers;
+- the sample creators Mira, Juno and Oskar: gate verdict and before/after numbers, and the gate's
+  verdict on their own look drawn afresh for the same captions (a sound gate passes it);
 - training time of each (target: under 3 minutes for a 24-image portfolio on the 2-core machine).
 
 Nothing is tuned here. ``--quick`` runs one held-out portfolio and one sample creator.
@@ -31,6 +32,7 @@ def main(argv=None) -> dict:
     p.add_argument("--out", type=Path, default=None, help="also write the results as JSON")
     args = p.parse_args(argv)
 
+    from studio.models import base_path
     from studio.models.bases import default_base
 
     from studio.training.config import TrainConfig
@@ -38,7 +40,8 @@ def main(argv=None) -> dict:
     d = TrainConfig()
     print(f"base: {default_base()}; training defaults from studio.training.config.TrainConfig: {d.steps} steps, "
           f"rank {d.rank}, {d.lora_layers}, noise offset {d.noise_offset}, timestep bias {d.timestep_bias}, "
-          f"min-SNR gamma {d.snr_gamma}")
+          f"min-SNR gamma {d.snr_gamma}, caption dropout {d.caption_dropout}, generating at guidance "
+          f"{d.model_guidance(base_path(default_base()))}")
     results = {}
     portfolios = HELD_OUT[:1] if args.quick else HELD_OUT
     with tempfile.TemporaryDirectory() as tmp:
@@ -49,6 +52,10 @@ def main(argv=None) -> dict:
     for handle in (["mira"] if args.quick else ["mira", "juno", "oskar"]):
         results[handle] = r = run_sample(handle)
         print(line(handle, r), flush=True)
+        im = r["imitation"]
+        print(f"{'':11s} their own look drawn afresh for the same captions: palette {im['palette_distance_base']:.3f} -> "
+              f"{im['palette_distance_model']:.3f}, style {im['style_distance_base']:.2f} -> "
+              f"{im['style_distance_model']:.2f} | gate {'PASS' if im['passed'] else 'FAIL'}", flush=True)
 
     held = [results[s.name] for s in portfolios]
     worst = max(r["palette_ratio"] for r in held)

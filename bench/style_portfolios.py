@@ -98,6 +98,18 @@ TUNING = (
                    look=world.Style(size=(0.4, 0.7), rotation=30.0, outline_width=(3, 5), outline_prob=1.0,
                                     outline_color=(10, 10, 10), texture=14.0, color_jitter=8.0, background_gradient=0.1),
                    words=("wash", "ink", "sketch")),
+    # added for issue 10's second round of tuning: pale fills, grain and a dark ground (a look the first three
+    # lacked), and big grainy soft-edged inks on paper; neither shares a colour with a held-out portfolio
+    # pastel fills (peach, mint, sky) with heavy grain on dark plum
+    PortfolioStyle("dusk", "dskstyle", colors=((250, 205, 175), (185, 235, 210), (175, 205, 245)), ground=(45, 25, 55),
+                   look=world.Style(size=(0.3, 0.6), rotation=20.0, outline_width=(0, 0), texture=24.0,
+                                    color_jitter=6.0, background_gradient=0.05),
+                   grammar_share=0.5, words=("night", "soft")),
+    # screen print: two inks (bottle green, rose), big overlapping shapes, grain, soft edges, on off-white
+    PortfolioStyle("screen", "scrnqq", colors=((20, 130, 80), (225, 60, 95)), ground=(248, 244, 230),
+                   look=world.Style(size=(0.5, 0.8), rotation=30.0, outline_width=(0, 0), texture=14.0, blur=0.6,
+                                    color_jitter=8.0, background_gradient=0.0, max_overlap=0.4),
+                   grammar_share=0.5, words=("pull", "ink")),
 )
 
 HELD_OUT = (

@@ -58,6 +58,11 @@ CANDIDATES = {
     "attn-300-off15-snr5-prior1": {**PREVIOUS, "prior_weight": 1.0},
     "attn-300-off15-snr5-prior03": {**PREVIOUS, "prior_weight": 0.3},
     "attn-300-off15-snr5-nograin": {**PREVIOUS, "grain": False},
+    # issue 10, second round, on five tuning portfolios (dusk and screen added): the guidance the model generates
+    # with (the base's 6 before), and caption dropout (the empty caption trained too)
+    **{f"gs{g:g}": {**PREVIOUS, "caption_dropout": 0.0, "guidance_scale": g} for g in (6.0, 4.0, 3.0, 2.0)},
+    **{f"cd{round(d * 100)}-gs{g:g}": {**PREVIOUS, "caption_dropout": d, "guidance_scale": g}
+       for d in (0.1, 0.2) for g in (4.0, 3.0, 2.0)},
     # the same with another seed: how much of a difference is the seed's
     "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
     "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),

@@ -86,6 +86,7 @@ def pipeline(model_dir: Path | str | None = None, base: str | Path | None = None
                 decoder.load_into(pipe.vae, model_dir)  # the creator's own decoder, when the model has one
         pipe.studio_path = base_dir
         pipe.studio_grain = manifest.get("grain") if manifest else None  # added after decoding (render_many)
+        pipe.studio_inference = (manifest or {}).get("inference") or {}  # the model's own settings over the base's
         LOADS["count"] += 1
         _PIPES[key] = pipe
         while len(_PIPES) > MAX_PIPELINES:
@@ -127,8 +128,8 @@ def render_many(pipe, prompt: str, seeds: list[int], batch_size: int = 8, **over
 
     from studio.models import load_defaults
 
-    settings = {k: v for k, v in load_defaults(pipe).items() if k in
-                ("num_inference_steps", "guidance_scale", "height", "width")}
+    settings = {k: v for k, v in {**load_defaults(pipe), **getattr(pipe, "studio_inference", {})}.items()
+                if k in ("num_inference_steps", "guidance_scale", "height", "width")}
     settings.update({k: v for k, v in overrides.items() if v is not None})
     prompt = check_prompt(pipe, prompt)
     images = []

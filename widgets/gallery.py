@@ -113,8 +113,9 @@ class GalleryPanel(w.VBox):
             self.scores.value = "<i>Not scored yet: run the quality gate before publishing.</i>"
             return
         rows = score_rows(s)
-        verdict = (f"<b style='color:{OK}'>passed</b>: closer to the portfolio than the base" if s["passed"]
-                   else f"<b style='color:{ERROR}'>not passed</b>: not closer to the portfolio than the base")
+        verdict = (f"<b style='color:{OK}'>passed</b>: closer to the creator's work than the base, by more than "
+                   "chance" if s["passed"] else f"<b style='color:{ERROR}'>not passed</b>: not shown closer to the "
+                   "creator's work than the base by more than chance, or worse on another measure")
         self.scores.value = (
             "<table>" + "".join(f"<tr><td>{html.escape(k)}</td><td><b>{html.escape(str(val))}</b></td></tr>"
                                 for k, val in rows)

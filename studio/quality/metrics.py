@@ -66,6 +66,12 @@ def style_distance(images, reference, scale=None) -> float:
     a = np.array([style_features(i) for i in images])
     r = np.array([style_features(i) for i in reference])
     scale = np.asarray(scale) if scale is not None else r.std(axis=0) + 0.02
+    return _feature_distance(a, r, scale)
+
+
+def _feature_distance(a, r, scale) -> float:
+    import numpy as np
+
     return float(np.sqrt(np.mean(((a.mean(axis=0) - r.mean(axis=0)) / scale) ** 2)))
 
 
@@ -73,10 +79,14 @@ def palette(images, k: int = 6, pixels: int = 6000, seed: int = 0):
     """The ``k`` colours a set of images is mostly made of, with their shares: ``(centres [k, 3], weights [k])``.
 
     k-means over a fixed random sample of the pooled pixels (RGB in [0, 1]); deterministic for a seed."""
+    return _palette_of([_rgb(i).reshape(-1, 3) for i in images], k, pixels, seed)
+
+
+def _palette_of(pixel_sets, k: int = 6, pixels: int = 6000, seed: int = 0):
     import numpy as np
     from scipy.cluster.vq import kmeans2
 
-    px = np.concatenate([_rgb(i).reshape(-1, 3) for i in images])
+    px = np.concatenate(pixel_sets)
     rng = np.random.default_rng(seed)
     px = px[rng.choice(len(px), size=min(pixels, len(px)), replace=False)]
     # k-means++ from a fixed seed; a colour-poor image set simply gives near-duplicate centres
@@ -92,37 +102,67 @@ def palette_distance(images, reference) -> float:
     Both palettes (:func:`palette`) are matched colour to nearest colour, both ways, weighted by how
     much of the images each colour covers: 0 is the same palette; 1 is as far as black from white
     on one channel. Content matters only through which colours it makes the images use."""
+    return _palette_match(palette(images), palette(reference))
+
+
+def _palette_match(pa, pb) -> float:
     import numpy as np
 
-    a, wa = palette(images)
-    b, wb = palette(reference)
+    (a, wa), (b, wb) = pa, pb
     d = np.sqrt(((a[:, None, :] - b[None, :, :]) ** 2).sum(axis=2))
     return float(0.5 * ((wa * d.min(axis=1)).sum() + (wb * d.min(axis=0)).sum()))
 
 
+BOOTSTRAP = 200  # resamples for the intervals of compare_styles (fixed seed: the same images, the same interval)
+
+
 def compare_styles(base_images, model_images, reference, portfolio=None) -> dict:
-    """Style and palette distances of the base's and the model's outputs to the reference.
+    """Style and palette distances of the base's and the model's outputs to the reference, and how sure
+    the model's difference from the base is.
 
     Each argument is a list of images, or a list of groups: then group k of the outputs is compared
     with group k of the reference (the outputs for one held-out caption with the creator's own image
     for that caption, so that content is matched and only style differs), and distances are averaged.
     Style features share one scale (the spread of all images together). The palette is a property of
     the whole portfolio: all outputs pooled are compared with ``portfolio`` (default: the reference).
+
+    ``*_difference_lower/upper``: a 95% percentile-bootstrap interval of (model - base) for each
+    distance, resampling each caption's outputs (the seeds) with replacement, model and base alike;
+    an upper end below 0 says the model is closer than the base by more than the seeds' luck.
     """
     import numpy as np
 
     base_g, model_g, ref_g = _groups(base_images), _groups(model_images), _groups(reference)
-    every = [i for g in base_g + model_g + ref_g for i in g]
-    scale = np.array([style_features(i) for i in every]).std(axis=0) + 0.02
-
-    def mean_distance(groups):
-        return float(np.mean([style_distance(g, r, scale) for g, r in zip(groups, ref_g)]))
-
+    feats = {id(i): style_features(i) for g in base_g + model_g + ref_g for i in g}
+    every = np.array(list(feats.values()))
+    scale = every.std(axis=0) + 0.02
+    fb, fm, fr = ([np.array([feats[id(i)] for i in g]) for g in gs] for gs in (base_g, model_g, ref_g))
+    pb, pm = ([[_rgb(i).reshape(-1, 3) for i in g] for g in gs] for gs in (base_g, model_g))  # per group, image
     refs = list(portfolio) if portfolio is not None else [i for g in ref_g for i in g]
-    return {"style_distance_base": round(mean_distance(base_g), 4),
-            "style_distance_model": round(mean_distance(model_g), 4),
-            "palette_distance_base": round(palette_distance([i for g in base_g for i in g], refs), 4),
-            "palette_distance_model": round(palette_distance([i for g in model_g for i in g], refs), 4)}
+    ref_palette = palette(refs)
+
+    def style(groups, picks):
+        return float(np.mean([_feature_distance(f[p], r, scale) for f, r, p in zip(groups, fr, picks)]))
+
+    def colours(pixel_groups, picks):
+        return _palette_match(_palette_of([g[j] for g, p in zip(pixel_groups, picks) for j in p]), ref_palette)
+
+    def distances(picks_b, picks_m):
+        return style(fb, picks_b), style(fm, picks_m), colours(pb, picks_b), colours(pm, picks_m)
+
+    sb, sm, cb, cm = distances([np.arange(len(g)) for g in base_g], [np.arange(len(g)) for g in model_g])
+    rng = np.random.default_rng(0)
+    diffs = []
+    for _ in range(BOOTSTRAP):
+        picks_b = [rng.integers(0, len(g), len(g)) for g in base_g]
+        picks_m = [rng.integers(0, len(g), len(g)) for g in model_g]
+        b_s, m_s, b_c, m_c = distances(picks_b, picks_m)
+        diffs.append((m_s - b_s, m_c - b_c))
+    lo, hi = np.percentile(np.array(diffs), [2.5, 97.5], axis=0)
+    return {"style_distance_base": round(sb, 4), "style_distance_model": round(sm, 4),
+            "palette_distance_base": round(cb, 4), "palette_distance_model": round(cm, 4),
+            "style_difference_lower": round(float(lo[0]), 4), "style_difference_upper": round(float(hi[0]), 4),
+            "palette_difference_lower": round(float(lo[1]), 4), "palette_difference_upper": round(float(hi[1]), 4)}
 
 
 def prompt_following(images, prompts) -> dict | None:

@@ -128,6 +128,8 @@ def write_card(folder: Path, manifest: dict) -> Path:
     noise = (f"offset {cfg.get('noise_offset') or 0}; timesteps "
              f"{f'biased to noisier ones, density (t/T)^{bias}' if bias else 'uniform'}; "
              f"loss {f'min-SNR-gamma {gamma}' if gamma else 'MSE'}")
+    guidance = (manifest.get("inference") or {}).get("guidance_scale")
+    guidance_arg = f", guidance_scale={guidance}" if guidance is not None else ""
     body = f"""# {name}
 
 A personal LoRA creation model trained by **studio** on {who}.
@@ -139,7 +141,7 @@ Base model: `{base['name']}` (sha256 `{base['sha256'][:16]}...`).
 from diffusers import StableDiffusionPipeline
 pipe = StableDiffusionPipeline.from_pretrained("{base['path']}")
 pipe.load_lora_weights("{Path(folder).resolve()}")
-image = pipe({example!r}).images[0]
+image = pipe({example!r}{guidance_arg}).images[0]
 ```
 
 {f'Trigger word: `{trigger}` (add it to prompts for the style).' if trigger else ''}
@@ -155,6 +157,8 @@ A kohya-format copy (`kohya/{name}.safetensors`) loads into AUTOMATIC1111, Comfy
 | optimiser | AdamW, lr {cfg['lr']}, {cfg['warmup_steps']} warm-up steps |
 | noise | {noise} |
 | seed | {cfg['seed']} |
+| caption dropout | {cfg.get('caption_dropout') or 0} of captions trained as the empty one |
+| generates at | guidance {guidance if guidance is not None else "the base's own"} |
 | decoder | {f"the base's VAE decoder tuned {cfg.get('decoder_steps')} steps on the training images (`{manifest['decoder']}`; load it with `pipe.vae.load_state_dict(..., strict=False)` after the LoRA)" if manifest.get('decoder') else "the base's own"} |
 | grain | {_grain_line(manifest.get('grain'))} |
 | final loss (mean of last 20 steps) | {metrics.get('final_loss')} |

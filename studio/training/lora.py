@@ -133,9 +133,13 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         sample_vae = copy.deepcopy(vae)
         decoder.load_state(sample_vae, tuned_decoder)
     plain_ids = data.tokenize(tokenizer, [data.without_trigger(e.caption, cfg.trigger) for e in train_set])
+    empty_ids = data.tokenize(tokenizer, [""])  # caption dropout's empty caption, as the pipeline's unconditional
+    with torch.no_grad():
+        empty_states = text_encoder(empty_ids.to(accelerator.device))[0].to(frozen_dtype)
     t_encode = time.perf_counter() - t_encode
     n = len(train_set)
     scaling = float(vae.config.scaling_factor)
+    guidance = cfg.model_guidance(base)  # what the finished model generates with (None: the base's own)
     sample_prompts = cfg.sample_prompts or list(dict.fromkeys(e.caption for e in holdout + train_set))[:4]
 
     # --- 5. optimiser, schedule (linear warm-up, then constant) and accelerate -------------------
@@ -187,7 +191,8 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         g = [torch.Generator().manual_seed(i) for i in range(len(sample_prompts))]
         with torch.no_grad(), accelerator.autocast():
             images = pipe(sample_prompts, num_inference_steps=defaults["num_inference_steps"],
-                          guidance_scale=defaults["guidance_scale"], height=resolution, width=resolution,
+                          guidance_scale=defaults["guidance_scale"] if guidance is None else guidance,
+                          height=resolution, width=resolution,
                           generator=g).images
         return [grain.apply(img, fitted_grain, i) for i, img in enumerate(images)]
 
@@ -223,10 +228,17 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
             target = noise
         dev = accelerator.device
         with accelerator.accumulate(unet), accelerator.autocast():
+            # caption dropout: drawn only when on, so runs without it keep their random sequence
+            drop = torch.rand(len(idx), generator=gen) < cfg.caption_dropout if cfg.caption_dropout else None
             if "embeddings" in cached:
                 states = cached["embeddings"][idx].to(dev, frozen_dtype)
-            else:
-                states = text_encoder(cached["input_ids"][idx].to(dev))[0]
+                if drop is not None:
+                    states = torch.where(drop[:, None, None].to(dev), empty_states.to(states.dtype), states)
+            else:  # the text encoder trains too: the empty caption goes through it like any other
+                ids = cached["input_ids"][idx]
+                if drop is not None:
+                    ids = torch.where(drop[:, None], empty_ids, ids)
+                states = text_encoder(ids.to(dev))[0]
             pred = unet(noisy.to(dev, frozen_dtype), timesteps.to(dev), states).sample
             if cfg.snr_gamma:  # min-SNR-gamma: per-example MSE weighted by min(SNR, gamma) / SNR
                 loss = F.mse_loss(pred.float(), target.to(dev).float(), reduction="none").mean(dim=(1, 2, 3))
@@ -282,6 +294,7 @@ def train(cfg: TrainConfig, examples: list[data.Example], out: Path | str, *,
         "seed": cfg.seed,
         "sample_prompts": sample_prompts,
         "holdout_captions": [e.caption for e in holdout],
+        "inference": {"guidance_scale": guidance} if guidance is not None else {},
         "grain": fitted_grain,
         "decoder": decoder.DECODER_FILE if tuned_decoder else None,
         "items": [e.record("train") for e in train_set] + [e.record("holdout") for e in holdout],

@@ -45,7 +45,8 @@ def test_studio_generate_matches_a_plain_diffusers_pipeline_with_the_saved_adapt
     if v.manifest.get("decoder"):
         pipe.vae.load_state_dict(load_file(str(v.path / v.manifest["decoder"])), strict=False)
     assert v.manifest.get("grain") is None  # a flat portfolio: no grain to add after decoding
-    settings = dict(num_inference_steps=4, guidance_scale=5.0, height=64, width=64)
+    # the base's steps and size, at the guidance the model records (the card's example passes it too)
+    settings = dict(num_inference_steps=4, guidance_scale=v.manifest["inference"]["guidance_scale"], height=64, width=64)
     plain = pipe([PROMPT] * 2, generator=[torch.Generator().manual_seed(s) for s in (7, 8)], **settings).images
     for row, image in zip(rows, plain):
         assert np.array_equal(np.asarray(image), _png(out / row["file"].split("/")[-1]))

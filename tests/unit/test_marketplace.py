@@ -19,8 +19,9 @@ def _fake_gate(monkeypatch, model: float, base: float):
 def test_the_gate_scores_model_and_base_outputs_against_the_portfolio_and_stores_them(trained):
     scores = trained.quality_gate("ada")
     assert scores["style_distance_model"] >= 0 and scores["style_distance_base"] >= 0
-    assert scores["passed"] == (scores["style_distance_model"] < scores["style_distance_base"]
-                                and scores["palette_distance_model"] < scores["palette_distance_base"])
+    assert scores["passed"] == ((scores["style_difference_upper"] < 0 or scores["palette_difference_upper"] < 0)
+                                and scores["style_difference_lower"] <= 0 and scores["palette_difference_lower"] <= 0)
+    assert scores["palette_difference_lower"] <= scores["palette_difference_upper"]
     # one of the six items was held out: its caption prompts both models, its image is the reference
     assert scores["prompt_source"] == "held-out captions" and scores["prompts"] == 1 and scores["images"] == 4
     assert scores["reference_images"] == 1

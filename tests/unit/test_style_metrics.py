@@ -34,6 +34,33 @@ def test_palette_distance_is_zero_for_the_same_colours_and_grows_with_other_ones
     assert metrics.palette_distance(a, c) == metrics.palette_distance(a, c)  # deterministic
 
 
+def test_a_model_closer_only_by_the_seeds_luck_does_not_pass_the_gate():
+    """The gate needs the model closer than the base by more than chance: the base's own outputs in another
+    order (no change at all) do not pass, outputs in the creator's look do; scores stored before the
+    intervals existed are judged by the old rule (closer in both)."""
+    from studio.quality import gate
+
+    reds = dict(objects=[("red", "circle")], background="white")
+    reference = [[img] for img in _imgs(INK, 600, n=4, **reds)]
+    base = [_imgs(GRAIN, 300 + 8 * k, **reds) for k in range(4)]
+    same = metrics.compare_styles(base, [g[::-1] for g in base[::-1]], reference[::-1])
+    assert same["style_difference_lower"] < 0 < same["style_difference_upper"] and not gate.passes(same)
+    # the old rule alone, with the same distances, is a coin toss on the seeds
+    legacy = {k: v for k, v in same.items() if "difference" not in k}
+    assert gate.passes({**legacy, "style_distance_model": 0, "palette_distance_model": 0})
+    assert not gate.passes({**same, "style_distance_model": 0, "palette_distance_model": 0})
+    closer = metrics.compare_styles(base, [_imgs(INK, 400 + 8 * k, **reds) for k in range(4)], reference)
+    assert closer["palette_difference_upper"] < 0 and closer["style_difference_upper"] < 0 and gate.passes(closer)
+    # closer in one beyond chance is enough (a creator in the base's own colours has no palette to learn),
+    # but not while farther in the other beyond chance
+    assert gate.passes({**closer, "palette_difference_lower": -0.02, "palette_difference_upper": 0.02})
+    assert not gate.passes({**closer, "palette_difference_lower": 0.01, "palette_difference_upper": 0.05})
+    assert not gate.passes({**closer, "style_difference_lower": 0.1, "style_difference_upper": 0.3})
+    rows = dict(gate.score_rows(closer))
+    assert rows["palette difference, model - base (95% interval over seeds)"].endswith(
+        str(closer["palette_difference_upper"]))
+
+
 def test_prompt_following_reads_prompts_in_any_words():
     rng = random.Random(3)
     imgs, prompts = [], []

@@ -380,3 +380,34 @@ def test_prior_preservation_keeps_the_base_for_captions_without_the_style_word(t
         pipe.load_lora_weights(str(out))
         drift[weight] = float(np.abs(_image(pipe, plain_prompt) - base_image).mean())
     assert drift[10.0] < 0.8 * drift[0.0], drift  # measured: 0.029 vs 0.049
+
+
+def test_caption_dropout_trains_the_unconditional_and_a_model_generates_at_its_own_guidance(
+        tmp_path, random_base, portfolio_dir):
+    """Caption dropout trains some steps on the empty caption (what classifier-free guidance subtracts); a model
+    records the guidance it generates with, and every generation through the studio uses it."""
+    from studio import inference
+    from studio.models import base_path
+    from studio.training.config import TINY_GUIDANCE
+
+    examples = data.from_folder(portfolio_dir, "mirastyle")
+    plain = train(_config(random_base, steps=4, caption_dropout=0.0), examples, tmp_path / "plain")
+    assert TrainConfig().caption_dropout == 0.1  # the default, chosen on the tuning portfolios (bench/tune_style.py)
+    assert plain["manifest"]["inference"] == {"guidance_scale": TINY_GUIDANCE}  # a studio-built base
+    dropped = train(_config(random_base, steps=4, caption_dropout=0.5, guidance_scale=2.5), examples, tmp_path / "cd")
+    assert dropped["manifest"]["config"]["caption_dropout"] == 0.5
+    assert not _close(_weights(tmp_path / "cd"), _weights(tmp_path / "plain"))
+    assert dropped["manifest"]["inference"] == {"guidance_scale": 2.5}
+    card = (tmp_path / "cd" / "README.md").read_text()
+    assert "guidance_scale=2.5" in card and "| caption dropout | 0.5 " in card
+
+    pipe = inference.pipeline(tmp_path / "cd")
+    prompt = "a red circle on a white background, mirastyle"
+    own = np.asarray(inference.render_many(pipe, prompt, [1])[0], dtype=float)
+    at = {g: np.asarray(inference.render_many(pipe, prompt, [1], guidance_scale=g)[0], dtype=float) for g in (2.5, 9.0)}
+    assert np.array_equal(own, at[2.5]) and not np.array_equal(own, at[9.0])
+    # on the studio's own bases the measured default; on a real base (no studio.json) the base's own
+    assert TrainConfig().model_guidance(base_path("studio-tiny-v2")) == TINY_GUIDANCE
+    assert TrainConfig().model_guidance(tmp_path) is None
+    with pytest.raises(StudioError, match="--caption-dropout"):
+        TrainConfig(caption_dropout=1.5)
