@@ -63,6 +63,8 @@ CANDIDATES = {
     **{f"gs{g:g}": {**PREVIOUS, "caption_dropout": 0.0, "guidance_scale": g} for g in (6.0, 4.0, 3.0, 2.0)},
     **{f"cd{round(d * 100)}-gs{g:g}": {**PREVIOUS, "caption_dropout": d, "guidance_scale": g}
        for d in (0.1, 0.2) for g in (4.0, 3.0, 2.0)},
+    "cd10-gs2-s1": {**PREVIOUS, "caption_dropout": 0.1, "guidance_scale": 2.0, "seed": 1},
+    "cd20-gs2-s1": {**PREVIOUS, "caption_dropout": 0.2, "guidance_scale": 2.0, "seed": 1},
     # the same with another seed: how much of a difference is the seed's
     "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
     "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),
