@@ -65,6 +65,11 @@ CANDIDATES = {
        for d in (0.1, 0.2) for g in (4.0, 3.0, 2.0)},
     "cd10-gs2-s1": {**PREVIOUS, "caption_dropout": 0.1, "guidance_scale": 2.0, "seed": 1},
     "cd20-gs2-s1": {**PREVIOUS, "caption_dropout": 0.2, "guidance_scale": 2.0, "seed": 1},
+    # variations on that choice (the defaults from here on: caption dropout 0.1, guidance 2)
+    "cd10-gs2-500": {**PREVIOUS, "steps": 500},
+    "cd10-gs2-res": {**PREVIOUS, "lora_layers": "attention+resnets"},
+    "cd10-gs2-r16": {**PREVIOUS, "rank": 16},
+    "cd10-gs2-off10": {**PREVIOUS, "noise_offset": 0.1},
     # the same with another seed: how much of a difference is the seed's
     "attn-300-s1": dict(steps=300, lora_layers="attention", seed=1),
     "attn-300-off10-s1": dict(steps=300, lora_layers="attention", noise_offset=0.1, seed=1),
